@@ -1,0 +1,3 @@
+"""cdisc: raw clinical-trial exports to submission-ready CDISC datasets."""
+
+__version__ = "0.1.0"

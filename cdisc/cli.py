@@ -1,0 +1,128 @@
+"""Command line: `cdisc demo | sdtm | run`. Thin: parse options, call the pipeline, map errors
+to exit codes (0 fine, 2 bad input/spec/output with a one-line message, 3 internal error)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cdisc import __version__
+from cdisc.errors import CdiscError
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """One line on stderr and a non-zero exit instead of a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except CdiscError as exc:
+            _fail(exc.one_line(), exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except Exception as exc:  # noqa: BLE001 - last line of defence, no traceback for users
+            if os.environ.get("CDISC_DEBUG"):
+                raise
+            text = str(exc).replace("\n", " ")
+            _fail(f"internal error ({type(exc).__name__}: {text}); rerun with CDISC_DEBUG=1 "
+                  "for details", 3)
+
+    return wrapper
+
+
+def _formats(value: str) -> tuple[str, ...]:
+    parts = tuple(p.strip().lower() for p in value.split(",") if p.strip())
+    bad = [p for p in parts if p not in ("xpt", "json")]
+    if bad or not parts:
+        raise click.BadParameter(f"formats are xpt and/or json, got {value!r}")
+    return parts
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cdisc")
+def main() -> None:
+    """Raw clinical-trial exports to submission-ready CDISC SDTM, XPT v5, Dataset-JSON and
+    Define-XML 2.1."""
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--subjects", default=45, show_default=True, type=click.IntRange(1, 1_000_000),
+              help="Number of subjects to generate.")
+@click.option("--seed", default=None, type=int, help="Random seed (default: the shipped seed).")
+@handle_errors
+def demo(out_dir: Path, subjects: int, seed: int | None) -> None:
+    """Write synthetic raw EDC exports of the demo trial NCT04265963 (CD123 CAR-T, R/R AML)."""
+    from cdisc.demo.generator import DEFAULT_SEED, generate_demo
+    from cdisc.pipeline import staged_output
+
+    with staged_output(out_dir) as tmp:
+        counts = generate_demo(tmp, subjects, DEFAULT_SEED if seed is None else seed)
+    for name, n in sorted(counts.items()):
+        click.echo(f"{name}: {n} rows")
+    click.echo(f"wrote {len(counts)} raw export files for {subjects} subjects to {out_dir}")
+
+
+@main.command()
+@click.argument("raw_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--mapping", "mapping_dir", required=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Mapping folder (study.yaml + <DOMAIN>.yaml).")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (replaced as a whole when the run succeeds).")
+@click.option("--format", "formats", default="xpt,json", show_default=True,
+              help="Dataset formats: xpt, json or both.")
+@click.option("--creation-datetime", default=None,
+              help="Fixed creation timestamp for define.xml/Dataset-JSON "
+                   "(default: the latest date in the data).")
+@handle_errors
+def sdtm(raw_dir: Path, mapping_dir: Path, out_dir: Path, formats: str,
+         creation_datetime: str | None) -> None:
+    """Map RAW_DIR to SDTM with a mapping folder; write datasets, define.xml and reports."""
+    from cdisc.pipeline import run_sdtm, summary_lines
+
+    run = run_sdtm(raw_dir, mapping_dir, out_dir, _formats(formats), creation_datetime)
+    for line in summary_lines(run):
+        click.echo(line)
+    click.echo(f"wrote {out_dir}")
+
+
+@main.command()
+@click.argument("raw_dir", required=False,
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--mapping", "mapping_dir", default=None,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Mapping folder (default: the demo study's).")
+@click.option("--out", "out_dir", default=Path("out"), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--format", "formats", default="xpt,json", show_default=True,
+              help="Dataset formats: xpt, json or both.")
+@handle_errors
+def run(raw_dir: Path | None, mapping_dir: Path | None, out_dir: Path, formats: str) -> None:
+    """Run every stage on RAW_DIR (default: the embedded demo study) into OUT_DIR/sdtm/."""
+    from cdisc.paths import DEMO_MAPPING_DIR, DEMO_RAW_DIR
+    from cdisc.pipeline import run_all, summary_lines
+
+    sdtm_run = run_all(raw_dir or DEMO_RAW_DIR, mapping_dir or DEMO_MAPPING_DIR, out_dir,
+                       _formats(formats))
+    for line in summary_lines(sdtm_run):
+        click.echo(line)
+    click.echo(f"wrote {out_dir}/sdtm")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,110 @@
+"""Read raw EDC exports (CSV, SAS XPT, SAS7BDAT) into string tables that remember their rows.
+
+Every table gets two bookkeeping columns: ``__file`` (file name) and ``__row`` (1-based data row,
+the header not counted). Text stays text: no type guessing, no NA-string guessing ("NA" is a value).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc.errors import InputError
+
+FILE_COL = "__file"
+ROW_COL = "__row"
+READERS = (".csv", ".xpt", ".sas7bdat")
+
+
+def read_header(path: Path) -> list[str]:
+    """Column names only, so a mapping can be checked before any data is read."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        text = _decode(path, limit=65536)
+        first = text.splitlines()[0] if text.strip() else ""
+        if not first:
+            raise InputError("file is empty (no header line)", file=path.name)
+        return next(csv.reader([first]))
+    if suffix in (".xpt", ".sas7bdat"):
+        _, meta = _read_sas(path, metadata_only=True)
+        return list(meta.column_names)
+    raise InputError(f"unsupported raw file type {suffix!r} (expected {', '.join(READERS)})",
+                     file=path.name)
+
+
+def read_raw(path: Path) -> pd.DataFrame:
+    """Read one raw export; every cell a str ('' when empty) except SAS numerics and dates."""
+    if not path.exists():
+        raise InputError("raw file not found", file=str(path))
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        df = _read_csv(path)
+    elif suffix in (".xpt", ".sas7bdat"):
+        df, _ = _read_sas(path)
+    else:
+        raise InputError(f"unsupported raw file type {suffix!r}", file=path.name)
+    df.insert(0, ROW_COL, range(1, len(df) + 1))
+    df.insert(0, FILE_COL, path.name)
+    return df
+
+
+def _decode(path: Path, limit: int | None = None) -> str:
+    data = path.read_bytes() if limit is None else path.open("rb").read(limit)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if limit is not None and exc.start >= len(data) - 4:
+            return data[: exc.start].decode("utf-8-sig")
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line} "
+                         "(re-export the file as UTF-8)", file=path.name) from None
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    text = _decode(path)
+    if not text.strip():
+        raise InputError("file is empty (no header line)", file=path.name)
+    header = next(csv.reader([text.splitlines()[0]]))
+    dupes = sorted({c for c in header if header.count(c) > 1})
+    if dupes:
+        raise InputError(f"duplicate column names {dupes}", file=path.name, row=0)
+    if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+        raise InputError("only one column found: the file does not look comma-separated",
+                         file=path.name, row=0)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False,
+                         engine="c")
+    except (pd.errors.ParserError, ValueError) as exc:
+        raise InputError(f"cannot parse CSV: {str(exc).strip()}", file=path.name) from None
+    bad = _ragged_rows(text, len(header))
+    if bad is not None:
+        raise InputError(f"row has {bad[1]} fields, header has {len(header)}",
+                         file=path.name, row=bad[0])
+    return df.astype(object)
+
+
+def _ragged_rows(text: str, width: int) -> tuple[int, int] | None:
+    """First data row whose field count differs from the header's (pandas pads short rows)."""
+    for number, fields in enumerate(csv.reader(io.StringIO(text)), start=0):
+        if number and fields and len(fields) != width:
+            return number, len(fields)
+    return None
+
+
+def _read_sas(path: Path, metadata_only: bool = False):  # type: ignore[no-untyped-def]
+    import pyreadstat
+
+    if path.stat().st_size == 0:
+        raise InputError("file is empty (0 bytes)", file=path.name)
+    reader = pyreadstat.read_xport if path.suffix.lower() == ".xpt" else pyreadstat.read_sas7bdat
+    try:
+        df, meta = reader(str(path), metadataonly=metadata_only)
+    except Exception as exc:  # pyreadstat raises several private exception types
+        raise InputError(f"cannot read SAS file: {str(exc).strip()}", file=path.name) from None
+    for col in df.columns:
+        if df[col].dtype != "float64" and not str(df[col].dtype).startswith("datetime"):
+            df[col] = df[col].astype(object).where(df[col].notna(), "")
+    return df, meta

@@ -1,0 +1,151 @@
+"""The stages in order, writing into a temporary folder that is renamed into place at the end.
+
+Nothing half-written: every output of a run appears together or not at all.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc import __version__
+from cdisc.errors import OutputError
+from cdisc.model import Dataset
+from cdisc.sdtm.engine import MappingResult, map_study
+from cdisc.sdtm.mapping import StudyConfig, load_study
+from cdisc.specs import Specs, load_specs
+
+FORMATS = ("xpt", "json")
+
+
+@contextmanager
+def staged_output(out_dir: Path) -> Iterator[Path]:
+    """Yield a temp folder beside out_dir; on success it replaces out_dir, on error it vanishes."""
+    out_dir = out_dir.resolve()
+    parent = out_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write to {parent}: {exc.strerror}", file=str(out_dir)) from None
+    try:
+        yield tmp
+        old = None
+        if out_dir.exists():
+            old = parent / f".{out_dir.name}.old-{os.getpid()}"
+            out_dir.rename(old)
+        tmp.rename(out_dir)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def data_cut_datetime(datasets: dict[str, Dataset]) -> str:
+    """The latest complete date in any --DTC variable: a creation time that comes from the data."""
+    latest = ""
+    for ds in datasets.values():
+        for col in ds.columns:
+            if col.name.endswith("DTC") and col.type == "Char":
+                values = ds.data[col.name].astype(str).str[:10]
+                values = values[values.str.fullmatch(r"\d{4}-\d{2}-\d{2}")]
+                if not values.empty:
+                    latest = max(latest, values.max())
+    return f"{latest or '1960-01-01'}T00:00:00"
+
+
+@dataclass
+class SdtmRun:
+    result: MappingResult
+    config: StudyConfig
+    creation_datetime: str
+
+
+def write_tables(datasets: dict[str, Dataset], folder: Path, config: StudyConfig, specs: Specs,
+                 formats: tuple[str, ...], creation_datetime: str) -> None:
+    """XPT and/or Dataset-JSON per dataset, then define.xml and define.html."""
+    from cdisc.define import StudyInfo, build_define
+    from cdisc.define_html import render_define_html
+    from cdisc.io.datasetjson import write_dataset_json
+    from cdisc.io.xpt import write_xpt
+
+    for name, ds in sorted(datasets.items()):
+        if "xpt" in formats:
+            write_xpt(ds, folder / f"{name.lower()}.xpt")
+        if "json" in formats:
+            write_dataset_json(ds, folder / f"{name.lower()}.json", study_oid=config.studyid,
+                               metadata_version_oid=f"MDV.{config.studyid}",
+                               creation_datetime=creation_datetime,
+                               source_version=__version__)
+    study = StudyInfo(study_oid=config.studyid, study_name=config.name,
+                      description=config.description or config.name,
+                      protocol_name=config.protocol)
+    define = build_define([datasets[k] for k in sorted(datasets)], specs, study,
+                          creation_datetime=creation_datetime)
+    (folder / "define.xml").write_bytes(define)
+    (folder / "define.html").write_bytes(render_define_html(define))
+
+
+def write_reports(result: MappingResult, folder: Path) -> None:
+    result.rejects.to_csv(folder / "rejects.csv", index=False, lineterminator="\n")
+    result.reconciliation.to_csv(folder / "reconciliation.csv", index=False, lineterminator="\n")
+    trace = result.trace.copy()
+    if "seq" in trace:
+        trace["seq"] = trace["seq"].astype("Int64")
+    trace.to_csv(folder / "trace.csv", index=False, lineterminator="\n")
+
+
+def map_raw(raw_dir: Path, mapping_dir: Path) -> tuple[Specs, StudyConfig, MappingResult]:
+    """Check the mapping against specs and headers, then map every raw row."""
+    specs = load_specs()
+    config = load_study(mapping_dir, specs)
+    return specs, config, map_study(config, raw_dir, specs)
+
+
+def write_sdtm(folder: Path, specs: Specs, config: StudyConfig, result: MappingResult,
+               formats: tuple[str, ...], stamp: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_tables(result.datasets, folder, config, specs, formats, stamp)
+    write_reports(result, folder)
+
+
+def run_sdtm(raw_dir: Path, mapping_dir: Path, out_dir: Path,
+             formats: tuple[str, ...] = FORMATS, creation_datetime: str | None = None) -> SdtmRun:
+    """Map raw exports to SDTM and write everything into out_dir (atomically)."""
+    specs, config, result = map_raw(raw_dir, mapping_dir)
+    stamp = creation_datetime or data_cut_datetime(result.datasets)
+    with staged_output(out_dir) as tmp:
+        write_sdtm(tmp, specs, config, result, formats, stamp)
+    return SdtmRun(result, config, stamp)
+
+
+def summary_lines(run: SdtmRun) -> list[str]:
+    lines = [f"{name}: {len(ds.data)} records, {len(ds.columns)} variables"
+             for name, ds in sorted(run.result.datasets.items())]
+    rec: pd.DataFrame = run.result.reconciliation
+    lines.append("reconciliation (raw rows read = mapped + rejected + filtered + unused):")
+    for r in rec.itertuples(index=False):
+        extra = f" [{r.filters}]" if r.filters else ""
+        lines.append(f"  {r.file}: {r.read} = {r.mapped} + {r.rejected} + {r.filtered} + "
+                     f"{r.unused}{extra}")
+    flagged = int((run.result.rejects["action"] == "flagged").sum()) if len(run.result.rejects) else 0
+    lines.append(f"rejects.csv: {len(run.result.rejects) - flagged} rejected, {flagged} flagged")
+    return lines
+
+
+def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,
+            formats: tuple[str, ...] = FORMATS) -> SdtmRun:
+    """Every stage that exists, into out_dir/<stage>/ (out_dir itself replaced atomically)."""
+    specs, config, result = map_raw(raw_dir, mapping_dir)
+    stamp = data_cut_datetime(result.datasets)
+    with staged_output(out_dir) as tmp:
+        write_sdtm(tmp / "sdtm", specs, config, result, formats, stamp)
+    return SdtmRun(result, config, stamp)

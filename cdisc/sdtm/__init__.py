@@ -1,0 +1,1 @@
+"""SDTM mapping: declarative specs (mappings/) applied by one generic engine."""

@@ -1,0 +1,102 @@
+"""Derivations every SDTM domain shares: USUBJID, --SEQ, --DY, EPOCH.
+
+Each function takes a table and returns the derived column; each has a METHODS entry, the
+text define.xml shows for it.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cdisc import dates
+from cdisc.errors import SpecError
+
+METHODS = {
+    "USUBJID": "STUDYID, a hyphen, then SUBJID (the raw subject number, which carries the site).",
+    "SEQ": "Sequential number 1..n within USUBJID after sorting the subject's records by the "
+           "dataset keys, then by source file and row (stable for reordered input).",
+    "DY": "Study day of the date relative to DM.RFSTDTC: date - RFSTDTC + 1 on or after "
+          "RFSTDTC, date - RFSTDTC before it (no day 0); null when either date is partial.",
+    "EPOCH": "Epoch of the record's start date from the study's epoch windows (see study.yaml); "
+             "null when the date is partial or before every window.",
+}
+
+
+def derive_usubjid(studyid: str, subjid: pd.Series) -> pd.Series:
+    return (studyid + "-" + subjid.astype(str)).astype(object)
+
+
+def derive_seq(df: pd.DataFrame, sort_by: list[str]) -> pd.Series:
+    """1..n per USUBJID in the order of sort_by (which must start with USUBJID)."""
+    ordered = df.sort_values(sort_by, kind="stable")
+    seq = ordered.groupby("USUBJID", sort=False).cumcount() + 1
+    return seq.reindex(df.index).astype("float64")
+
+
+def derive_study_day(dtc: pd.Series, usubjid: pd.Series, rfstdtc: pd.Series) -> pd.Series:
+    """--DY of each record from the subject's DM.RFSTDTC (rfstdtc is indexed by USUBJID)."""
+    ref = usubjid.map(rfstdtc).fillna("")
+    return dates.study_day(dtc, ref)
+
+
+def _reference(dm_dates: dict[str, pd.Series], spec: object) -> tuple[pd.Series, int]:
+    """A window bound: a DM date variable (already per record) plus an offset in days."""
+    if isinstance(spec, str):
+        var, days = spec, 0
+    elif isinstance(spec, dict) and "reference" in spec:
+        var, days = spec["reference"], int(spec.get("days", 0))
+    else:
+        raise SpecError(f"epoch bound must be a DM variable or {{reference, days}}, got {spec}")
+    if var not in dm_dates:
+        raise SpecError(f"epoch bound refers to {var}, which is not a DM date variable")
+    return dm_dates[var], days
+
+
+def derive_epoch(start_dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame,
+                 rules: list[dict]) -> pd.Series:
+    """EPOCH from the first rule whose window holds the record's (complete) start date."""
+    when = dates.iso_to_date(start_dtc).dt.normalize()
+    dm_dates = {c: dates.iso_to_date(usubjid.map(dm.set_index("USUBJID")[c]).fillna(""))
+                .dt.normalize() for c in dm.columns if c.endswith("DTC")}
+    epoch = pd.Series("", index=start_dtc.index, dtype=object)
+    open_rows = when.notna()
+    for rule in rules:
+        match = open_rows.copy()
+        for bound in ("before", "from", "through", "after"):
+            if bound not in rule:
+                continue
+            ref, days = _reference(dm_dates, rule[bound])
+            limit = ref + pd.to_timedelta(days, unit="D")
+            if bound == "before":
+                match &= limit.notna() & (when < limit)
+            elif bound == "from":
+                match &= limit.notna() & (when >= limit)
+            elif bound == "through":  # an unknown end leaves the window open
+                match &= limit.isna() | (when <= limit)
+            else:
+                match &= limit.notna() & (when > limit)
+        epoch = epoch.mask(match, str(rule["epoch"]))
+        open_rows &= ~match
+    return epoch
+
+
+def study_day_pairs(columns: list[str], has_variable) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(--DTC, --DY) pairs: each date variable whose study-day variable the IG defines."""
+    pairs = []
+    for col in columns:
+        if col.endswith("DTC") and col not in ("RFSTDTC",):
+            dy = col[:-3] + "DY"
+            if has_variable(dy):
+                pairs.append((col, dy))
+    return pairs
+
+
+def start_date_column(columns: list[str], domain: str) -> str | None:
+    for name in (f"{domain}STDTC", f"{domain}DTC"):
+        if name in columns:
+            return name
+    return None
+
+
+
+

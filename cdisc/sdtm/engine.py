@@ -1,0 +1,380 @@
+"""The generic mapping engine: a study's mapping folder + raw exports -> SDTM datasets.
+
+Stages (each a function of tables): read raw forms -> build each record block (join, filter,
+map variables, reject bad rows) -> phase-2 variables that read other built domains (DM's
+reference dates from EX) -> shared derivations (USUBJID, --SEQ, --DY, EPOCH) -> Dataset objects
+with define metadata. Every raw row ends up mapped, rejected (with a reason) or filtered (by a
+named filter); the ledger counts them per file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cdisc.errors import SpecError
+from cdisc.io.raw import FILE_COL, ROW_COL, read_raw
+from cdisc.model import Column, Dataset, Origin
+from cdisc.sdtm import algorithms as alg
+from cdisc.sdtm import derive
+from cdisc.sdtm.mapping import RecordBlock, StudyConfig, check_against_files
+from cdisc.specs import DatasetSpec, Specs
+from cdisc.terminology import CTLookup, build_lookup
+
+REJECT_COLUMNS = ["domain", "block", "file", "row", "column", "value", "reason", "action"]
+SUBJ = "__subject"
+
+
+@dataclass
+class Ledger:
+    """Status of every raw row: unused, mapped, rejected or filtered:<name>."""
+
+    status: dict[str, pd.Series] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
+    rejects: list[pd.DataFrame] = field(default_factory=list)
+
+    def add_source(self, alias: str, file: str, n: int) -> None:
+        self.status[alias] = pd.Series("unused", index=pd.RangeIndex(1, n + 1), dtype=object)
+        self.files[alias] = file
+
+    def mark(self, alias: str, rows: pd.Series, state: str) -> None:
+        """Set a state; 'mapped' beats 'rejected' beats 'filtered' when blocks disagree."""
+        rank = {"unused": 0, "filtered": 1, "rejected": 2, "mapped": 3}
+        current = self.status[alias]
+        rows = pd.Index(rows.astype(int).unique())
+        old = current.loc[rows]
+        better = old.str.split(":").str[0].map(rank) < rank[state.split(":")[0]]
+        current.loc[rows[better.to_numpy()]] = state
+
+    def reject(self, domain: str, block: str, frame: pd.DataFrame, column: str,
+               values: pd.Series, reason: pd.Series | str, action: str = "rejected") -> None:
+        if frame.empty:
+            return
+        self.rejects.append(pd.DataFrame({
+            "domain": domain, "block": block, "file": frame[FILE_COL].to_numpy(),
+            "row": frame[ROW_COL].to_numpy(), "column": column,
+            "value": values.astype(object).where(values.notna(), "").astype(str).to_numpy(),
+            "reason": reason if isinstance(reason, str) else reason.to_numpy(), "action": action}))
+
+    def reject_table(self) -> pd.DataFrame:
+        if not self.rejects:
+            return pd.DataFrame(columns=REJECT_COLUMNS)
+        df = pd.concat(self.rejects, ignore_index=True)
+        return df.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
+
+    def reconciliation(self) -> pd.DataFrame:
+        rows = []
+        for alias, status in self.status.items():
+            kinds = status.str.split(":").str[0]
+            filters = status[kinds == "filtered"].str.split(":", n=1).str[1].value_counts()
+            rows.append({"file": self.files[alias], "read": len(status),
+                         "mapped": int((kinds == "mapped").sum()),
+                         "rejected": int((kinds == "rejected").sum()),
+                         "filtered": int((kinds == "filtered").sum()),
+                         "unused": int((kinds == "unused").sum()),
+                         "filters": "; ".join(f"{k}: {v}" for k, v in sorted(filters.items()))})
+        return pd.DataFrame(rows).sort_values("file").reset_index(drop=True)
+
+
+@dataclass
+class MappingResult:
+    datasets: dict[str, Dataset]
+    rejects: pd.DataFrame
+    reconciliation: pd.DataFrame
+    trace: pd.DataFrame
+
+
+@dataclass
+class BlockOutput:
+    block: RecordBlock
+    frame: pd.DataFrame  # joined raw rows kept so far (qualified column names)
+    values: dict[str, pd.Series]
+    origins: dict[str, str]
+
+
+class Engine:
+    def __init__(self, config: StudyConfig, specs: Specs) -> None:
+        self.config = config
+        self.specs = specs
+        self.ledger = Ledger()
+        self._lookups: dict[str, CTLookup] = {}
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def lookup(self, name: str) -> CTLookup:
+        if name not in self._lookups:
+            self._lookups[name] = build_lookup(name, self.specs, self.config.study_ct)
+        return self._lookups[name]
+
+    def _subject(self, df: pd.DataFrame, alias: str) -> pd.Series:
+        col = self.config.sources[alias].subject_column
+        return alg._text(df[col])
+
+    # -- stage 1: raw ------------------------------------------------------------------------------
+    def read_sources(self, raw_dir: Path) -> dict[str, pd.DataFrame]:
+        check_against_files(self.config, raw_dir)
+        raw = {}
+        for alias, src in self.config.sources.items():
+            df = read_raw(raw_dir / src.file)
+            df[SUBJ] = self._subject(df, alias)
+            self.ledger.add_source(alias, src.file, len(df))
+            raw[alias] = df
+        return raw
+
+    # -- stage 2: record blocks -------------------------------------------------------------------
+    def _dedupe(self, domain: str, block: str, alias: str, df: pd.DataFrame) -> pd.DataFrame:
+        """Drop rows without a subject and repeated subjects (one-per-subject forms), rejecting them."""
+        no_subject = df[SUBJ] == ""
+        self.ledger.reject(domain, block, df[no_subject], self.config.sources[alias].subject_column,
+                           df.loc[no_subject, SUBJ], "missing subject identifier")
+        self.ledger.mark(alias, df.loc[no_subject, ROW_COL], "rejected")
+        df = df[~no_subject]
+        dup = df[SUBJ].duplicated(keep="first")
+        if dup.any():
+            first_row = df[~dup].set_index(SUBJ)[ROW_COL]
+            reason = "subject appears more than once (first at row " + \
+                df.loc[dup, SUBJ].map(first_row).astype(str) + ")"
+            self.ledger.reject(domain, block, df[dup], self.config.sources[alias].subject_column,
+                               df.loc[dup, SUBJ], reason)
+            self.ledger.mark(alias, df.loc[dup, ROW_COL], "rejected")
+        return df[~dup]
+
+    def _join(self, domain: str, block: RecordBlock, raw: dict[str, pd.DataFrame],
+              one_per_subject: bool) -> pd.DataFrame:
+        base = raw[block.source]
+        if one_per_subject:
+            base = self._dedupe(domain, block.name, block.source, base)
+        else:
+            no_subject = base[SUBJ] == ""
+            self.ledger.reject(domain, block.name, base[no_subject],
+                               self.config.sources[block.source].subject_column,
+                               base.loc[no_subject, SUBJ], "missing subject identifier")
+            self.ledger.mark(block.source, base.loc[no_subject, ROW_COL], "rejected")
+            base = base[~no_subject]
+        frame = base.drop(columns=[SUBJ]).add_prefix(f"{block.source}.")
+        frame[FILE_COL] = base[FILE_COL].to_numpy()
+        frame[ROW_COL] = base[ROW_COL].to_numpy()
+        frame[SUBJ] = base[SUBJ].to_numpy()
+        for alias in block.join:
+            other = self._dedupe(domain, block.name, alias, raw[alias])
+            orphans = ~other[SUBJ].isin(frame[SUBJ])
+            self.ledger.reject(domain, block.name, other[orphans],
+                               self.config.sources[alias].subject_column, other.loc[orphans, SUBJ],
+                               f"subject not in {self.config.sources[block.source].file}")
+            self.ledger.mark(alias, other.loc[orphans, ROW_COL], "rejected")
+            joined = other.drop(columns=[FILE_COL]).add_prefix(f"{alias}.")
+            joined = joined.rename(columns={f"{alias}.{SUBJ}": SUBJ})
+            frame = frame.merge(joined, on=SUBJ, how="left", sort=False)
+        frame.index = pd.RangeIndex(len(frame))
+        return frame
+
+    def _apply_filter(self, domain: str, block: RecordBlock, frame: pd.DataFrame,
+                      ctx: alg.Context) -> pd.DataFrame:
+        if not block.filter:
+            return frame
+        keep = alg.evaluate_condition(ctx, block.filter["when"])
+        self.ledger.mark(block.source, frame.loc[~keep, ROW_COL],
+                         f"filtered:{block.filter['name']}")
+        return frame[keep]
+
+    def _context(self, frame: pd.DataFrame, block: RecordBlock, ds: DatasetSpec, var: str,
+                 domains: dict[str, pd.DataFrame] | None = None) -> alg.Context:
+        vspec = ds.variable(var) if var else None
+        usubjid = derive.derive_usubjid(self.config.studyid, frame[SUBJ])
+        return alg.Context(frame=frame, primary=block.source, target=var,
+                           target_numeric=bool(vspec and vspec.is_numeric), lookup=self.lookup,
+                           visits=self.config.visits, domains=domains, usubjid=usubjid,
+                           default_codelist=vspec.codelist if vspec else None)
+
+    def map_block(self, domain: str, block: RecordBlock, raw: dict[str, pd.DataFrame],
+                  valid_subjects: pd.Index | None) -> BlockOutput:
+        ds = self.specs.dataset(domain)
+        frame = self._join(domain, block, raw, one_per_subject=ds.structure.startswith(
+            "One record per subject"))
+        frame = self._apply_filter(domain, block, frame, self._context(frame, block, ds, ""))
+        if valid_subjects is not None:
+            unknown = ~frame[SUBJ].isin(valid_subjects)
+            self.ledger.reject(domain, block.name, frame[unknown],
+                               self.config.sources[block.source].subject_column,
+                               frame.loc[unknown, SUBJ], "subject not in DM")
+            self.ledger.mark(block.source, frame.loc[unknown, ROW_COL], "rejected")
+            frame = frame[~unknown]
+        values: dict[str, pd.Series] = {}
+        origins: dict[str, str] = {}
+        row_errors = pd.Series("", index=frame.index, dtype=object)
+        for var, rule in block.variables.items():
+            if alg.rule_phase(rule) == 2:
+                continue
+            result = alg.apply_rule(self._context(frame, block, ds, var), rule)
+            bad = result.errors != ""
+            if bad.any():
+                refs = alg.rule_columns(rule)
+                column = refs[0] if refs else var
+                source_col = alg.qualify(column, block.source)
+                action = rule.get("on_error") or ("reject" if "." not in column else "flag")
+                if action not in ("reject", "flag"):
+                    raise SpecError(f"{var}: on_error must be reject or flag")
+                raw_values = frame.loc[bad, source_col] if source_col in frame else result.values[bad]
+                self.ledger.reject(domain, block.name, frame[bad], column.split(".")[-1],
+                                   raw_values, var + ": " + result.errors[bad],
+                                   "rejected" if action == "reject" else "flagged")
+                if action == "reject":
+                    row_errors = row_errors.mask(bad & (row_errors == ""), "x")
+                result.values = result.values.mask(bad, np.nan if result.values.dtype.kind == "f"
+                                                   else "")
+            values[var] = result.values
+            origins[var] = rule.get("origin") or alg.ALGORITHMS[alg.rule_algorithm(rule)[0]].origin
+            for extra, series in result.extra.items():
+                values[extra] = series
+                origins[extra] = origins[var]
+        keep = row_errors == ""
+        self.ledger.mark(block.source, frame.loc[~keep, ROW_COL], "rejected")
+        frame = frame[keep]
+        values = {k: v[keep] for k, v in values.items()}
+        return BlockOutput(block=block, frame=frame, values=values, origins=origins)
+
+    def map_phase2(self, domain: str, out: BlockOutput, domains: dict[str, pd.DataFrame]) -> None:
+        ds = self.specs.dataset(domain)
+        for var, rule in out.block.variables.items():
+            if alg.rule_phase(rule) != 2:
+                continue
+            ctx = self._context(out.frame, out.block, ds, var, domains)
+            result = alg.apply_rule(ctx, rule)
+            out.values[var] = result.values
+            out.origins[var] = rule.get("origin") or "Derived"
+
+    # -- stage 3: assemble ------------------------------------------------------------------------
+    def block_table(self, domain: str, out: BlockOutput) -> pd.DataFrame:
+        ds = self.specs.dataset(domain)
+        table = pd.DataFrame(index=out.frame.index)
+        table["STUDYID"] = self.config.studyid
+        table["DOMAIN"] = domain
+        table["USUBJID"] = derive.derive_usubjid(self.config.studyid, out.frame[SUBJ])
+        if ds.has_variable("SUBJID"):
+            table["SUBJID"] = out.frame[SUBJ].astype(object)
+        for var, series in out.values.items():
+            table[var] = series
+        table[FILE_COL] = out.frame[FILE_COL]
+        table[ROW_COL] = out.frame[ROW_COL]
+        return table
+
+    def run(self, raw_dir: Path) -> MappingResult:
+        raw = self.read_sources(raw_dir)
+        outputs: dict[str, list[BlockOutput]] = {}
+        subjects: pd.Index | None = None
+        for dm in self.config.domains:
+            outputs[dm.domain] = [self.map_block(dm.domain, b, raw, subjects) for b in dm.blocks]
+            if dm.domain == "DM":
+                subjects = pd.Index(pd.concat([o.frame[SUBJ] for o in outputs["DM"]]))
+        if subjects is None:
+            raise SpecError("the mapping has no DM domain: every study needs one")
+        phase1 = {d: pd.concat([self.block_table(d, o) for o in outs], ignore_index=True)
+                  for d, outs in outputs.items()}
+        for dm in self.config.domains:
+            for out in outputs[dm.domain]:
+                self.map_phase2(dm.domain, out, phase1)
+        tables = {d: pd.concat([self.block_table(d, o) for o in outs], ignore_index=True)
+                  for d, outs in outputs.items()}
+        for d, outs in outputs.items():
+            for o in outs:
+                self.ledger.mark(o.block.source, o.frame[ROW_COL], "mapped")
+                for alias in o.block.join:
+                    unused = self.ledger.status[alias].to_numpy() == "unused"
+                    matched = raw[alias][SUBJ].isin(o.frame[SUBJ]) & unused
+                    self.ledger.mark(alias, raw[alias].loc[matched, ROW_COL], "mapped")
+        origins = {d: _merge_origins(outs) for d, outs in outputs.items()}
+        methods = {d: {v: r["method"] for o in outs for v, r in o.block.variables.items()
+                       if r.get("method")} for d, outs in outputs.items()}
+        datasets, traces = {}, []
+        dm_table = tables["DM"]
+        for d, table in tables.items():
+            table = self.derive_shared(d, table, dm_table)
+            dataset, trace = self.to_dataset(d, table, origins[d], methods[d])
+            datasets[d] = dataset
+            traces.append(trace)
+        trace = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame()
+        return MappingResult(datasets, self.ledger.reject_table(), self.ledger.reconciliation(),
+                             trace)
+
+    def derive_shared(self, domain: str, table: pd.DataFrame, dm: pd.DataFrame) -> pd.DataFrame:
+        ds = self.specs.dataset(domain)
+        rfstdtc = dm.set_index("USUBJID")["RFSTDTC"] if "RFSTDTC" in dm else pd.Series(dtype=object)
+        for dtc, dy in derive.study_day_pairs(list(table.columns), ds.has_variable):
+            table[dy] = derive.derive_study_day(table[dtc], table["USUBJID"], rfstdtc)
+        start = derive.start_date_column(list(table.columns), domain)
+        if ds.has_variable("EPOCH") and self.config.epochs and start and domain != "DM":
+            table["EPOCH"] = derive.derive_epoch(table[start], table["USUBJID"], dm,
+                                                 self.config.epochs)
+        seq = f"{domain}SEQ"
+        if ds.has_variable(seq):
+            keys = [k for k in ds.keys if k in table.columns and k != seq]
+            table[seq] = derive.derive_seq(table, keys + [FILE_COL, ROW_COL])
+        return table
+
+    def to_dataset(self, domain: str, table: pd.DataFrame, origins: dict[str, str],
+                   methods: dict[str, str]) -> tuple[Dataset, pd.DataFrame]:
+        ds = self.specs.dataset(domain)
+        derived = {"USUBJID": "USUBJID", f"{domain}SEQ": "SEQ", "EPOCH": "EPOCH"}
+        columns: list[Column] = []
+        for v in ds.variables:
+            if v.name not in table.columns and v.core not in ("Req", "Exp"):
+                continue
+            if v.name not in table.columns:
+                table[v.name] = np.nan if v.is_numeric else ""
+            if v.name in ("STUDYID", "DOMAIN"):
+                origin, method = Origin("Assigned"), None
+            elif v.name in derived or v.name.endswith("DY") and v.name not in origins:
+                key = derived.get(v.name, "DY")
+                origin, method = Origin("Derived"), derive.METHODS[key]
+            elif v.name == "SUBJID":
+                origin, method = Origin("Collected", "Investigator"), None
+            else:
+                kind = origins.get(v.name, "Not Available")
+                source = "Investigator" if kind == "Collected" else None
+                method = methods.get(v.name) if kind == "Derived" else None
+                if kind == "Derived" and not method:
+                    method = f"Derived by the {domain} mapping rule for {v.name}."
+                origin = Origin(kind, source)
+            columns.append(Column(name=v.name, label=v.label, type=v.type,
+                                  codelist=v.codelist if v.codelist in self.specs.codelists
+                                  else None, origin=origin, method=method, core=v.core,
+                                  value_domain=v.value_domain))
+        names = [c.name for c in columns]
+        for c in columns:
+            if c.type == "Num":
+                table[c.name] = pd.to_numeric(table[c.name], errors="coerce").astype("float64")
+            else:
+                col = table[c.name].astype(object)
+                table[c.name] = col.where(col.notna(), "").astype(str).astype(object)
+        sort_keys = [k for k in ds.keys if k in names]
+        seq = f"{domain}SEQ"
+        if seq in names:
+            sort_keys.append(seq)
+        table = table.sort_values(sort_keys + [FILE_COL, ROW_COL], kind="stable")
+        table = table.reset_index(drop=True)
+        trace = pd.DataFrame({"domain": domain, "USUBJID": table["USUBJID"],
+                              "seq": table[seq] if seq in table else np.nan,
+                              "source_file": table[FILE_COL], "source_row": table[ROW_COL]})
+        data = table[names].copy()
+        dataset = Dataset(name=domain, label=ds.label, columns=columns, data=data,
+                          keys=tuple(k for k in (*ds.keys, seq) if k in names),
+                          dataset_class=ds.dataset_class, structure=ds.structure,
+                          standard=ds.standard, trace=trace)
+        return dataset, trace
+
+
+def _merge_origins(outs: list[BlockOutput]) -> dict[str, str]:
+    """One origin per variable: Collected if any block collects it (define shows one origin)."""
+    merged: dict[str, str] = {}
+    rank = {"Collected": 3, "Derived": 2, "Assigned": 1}
+    for o in outs:
+        for var, kind in o.origins.items():
+            if rank.get(kind, 0) > rank.get(merged.get(var, ""), -1):
+                merged[var] = kind
+    return merged
+
+
+def map_study(config: StudyConfig, raw_dir: Path, specs: Specs) -> MappingResult:
+    return Engine(config, specs).run(raw_dir)

@@ -1,0 +1,222 @@
+"""Load and check a study's mapping folder (study.yaml + one <DOMAIN>.yaml per domain).
+
+Everything a mapping names (files, columns, codelists, variables, algorithms) is checked here,
+against the specs and the raw files' headers, before any data row is read.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cdisc.errors import SpecError
+from cdisc.io.raw import read_header
+from cdisc.sdtm import algorithms as alg
+from cdisc.specs import Specs
+from cdisc.terminology import StudyCT, build_lookup
+from cdisc.yamlsafe import load_yaml
+
+STUDY_KEYS = {"study", "subject_column", "sources", "ct_map", "visits", "epochs", "domains"}
+DOMAIN_KEYS = {"domain", "records"}
+BLOCK_KEYS = {"name", "source", "join", "filter", "variables"}
+
+
+@dataclass(frozen=True)
+class Source:
+    alias: str
+    file: str
+    subject_column: str
+
+
+@dataclass
+class RecordBlock:
+    name: str
+    source: str
+    join: list[str]
+    filter: dict | None
+    variables: dict[str, dict]
+
+
+@dataclass
+class DomainMapping:
+    domain: str
+    blocks: list[RecordBlock]
+    path: Path
+
+
+@dataclass
+class StudyConfig:
+    folder: Path
+    studyid: str
+    name: str
+    description: str
+    protocol: str
+    sources: dict[str, Source]
+    domains: list[DomainMapping]
+    study_ct: StudyCT
+    visits: pd.DataFrame | None
+    epochs: list[dict] = field(default_factory=list)
+
+
+def _require_mapping(obj: Any, what: str, path: Path) -> dict:
+    if not isinstance(obj, dict):
+        raise SpecError(f"{what} must be a mapping of keys to values", file=str(path))
+    return obj
+
+
+def _unknown_keys(obj: dict, allowed: set[str], what: str, path: Path) -> None:
+    extra = sorted(set(obj) - allowed)
+    if extra:
+        raise SpecError(f"unknown key(s) {extra} in {what} (allowed: {sorted(allowed)})",
+                        file=str(path))
+
+
+def _inside(folder: Path, name: str, path: Path) -> Path:
+    """A file named by a spec must stay inside its folder (no ../ escapes, no absolute paths)."""
+    target = (folder / name).resolve()
+    if folder.resolve() not in target.parents:
+        raise SpecError(f"path {name!r} points outside {folder}", file=str(path))
+    return target
+
+
+def load_study(mapping_dir: Path, specs: Specs) -> StudyConfig:
+    path = mapping_dir / "study.yaml"
+    raw = _require_mapping(load_yaml(path), "study.yaml", path)
+    _unknown_keys(raw, STUDY_KEYS, "study.yaml", path)
+    study = _require_mapping(raw.get("study"), "'study'", path)
+    if not study.get("studyid"):
+        raise SpecError("study.studyid is required", file=str(path))
+    subject_col = raw.get("subject_column") or "SUBJECT"
+    sources = {}
+    for alias, spec in _require_mapping(raw.get("sources") or {}, "'sources'", path).items():
+        spec = _require_mapping(spec, f"source {alias}", path)
+        if "file" not in spec:
+            raise SpecError(f"source {alias} needs a 'file'", file=str(path))
+        sources[alias] = Source(alias, str(spec["file"]), str(spec.get("subject", subject_col)))
+    study_ct = StudyCT.load(_inside(mapping_dir, raw["ct_map"], path), specs) \
+        if raw.get("ct_map") else StudyCT()
+    visits = _load_visits(_inside(mapping_dir, raw["visits"], path)) if raw.get("visits") else None
+    domains = []
+    for name in raw.get("domains") or []:
+        dpath = _inside(mapping_dir, f"{str(name).upper()}.yaml", path)
+        domains.append(load_domain(dpath, specs, sources))
+    if not domains:
+        raise SpecError("study.yaml lists no 'domains'", file=str(path))
+    config = StudyConfig(folder=mapping_dir, studyid=str(study["studyid"]),
+                         name=str(study.get("name", study["studyid"])),
+                         description=str(study.get("description", "")).strip(),
+                         protocol=str(study.get("protocol", study["studyid"])),
+                         sources=sources, domains=domains, study_ct=study_ct, visits=visits,
+                         epochs=list(raw.get("epochs") or []))
+    check_terminology(config, specs)
+    return config
+
+
+def _load_visits(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise SpecError("visit table not found", file=str(path))
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    df = pd.DataFrame(rows, columns=["folder", "visitnum", "visit"])
+    if df["folder"].duplicated().any():
+        raise SpecError("visit folders must be unique", file=str(path))
+    df["folder"] = df["folder"].str.strip().str.upper()
+    df["visitnum"] = pd.to_numeric(df["visitnum"])
+    return df
+
+
+def load_domain(path: Path, specs: Specs, sources: dict[str, Source]) -> DomainMapping:
+    raw = _require_mapping(load_yaml(path), path.name, path)
+    _unknown_keys(raw, DOMAIN_KEYS, path.name, path)
+    domain = str(raw.get("domain", "")).upper()
+    ds = specs.dataset(domain)
+    blocks = []
+    for i, b in enumerate(raw.get("records") or []):
+        b = _require_mapping(b, f"records[{i}]", path)
+        _unknown_keys(b, BLOCK_KEYS, f"records[{i}]", path)
+        source = b.get("source")
+        if source not in sources:
+            raise SpecError(f"records[{i}] uses source {source!r}, not declared in study.yaml "
+                            f"(declared: {sorted(sources)})", file=str(path))
+        joins = list(b.get("join") or [])
+        for j in joins:
+            if j not in sources:
+                raise SpecError(f"records[{i}] joins unknown source {j!r}", file=str(path))
+        variables = _require_mapping(b.get("variables") or {}, "variables", path)
+        for var, rule in variables.items():
+            if not ds.has_variable(var):
+                raise SpecError(f"{var} is not a {domain} variable in SDTMIG "
+                                f"{specs.standards['sdtm']['version']}", file=str(path))
+            if not isinstance(rule, dict):
+                raise SpecError(f"{var}: rule must be a mapping like {{assign: COLUMN}}",
+                                file=str(path))
+            try:
+                alg.rule_algorithm(rule)
+                alg.rule_phase(rule)
+            except SpecError as exc:
+                raise SpecError(f"{var}: {exc.message}", file=str(path)) from None
+        flt = b.get("filter")
+        if flt is not None and not (isinstance(flt, dict) and "when" in flt and "name" in flt):
+            raise SpecError(f"records[{i}].filter needs 'name' and 'when'", file=str(path))
+        blocks.append(RecordBlock(name=str(b.get("name", f"records[{i}]")), source=source,
+                                  join=joins, filter=flt, variables=variables))
+    if not blocks:
+        raise SpecError("no 'records' blocks", file=str(path))
+    return DomainMapping(domain=domain, blocks=blocks, path=path)
+
+
+def check_terminology(config: StudyConfig, specs: Specs) -> None:
+    """Every codelist named resolves; every hardcoded value fits the target's codelist."""
+    for dm in config.domains:
+        ds = specs.dataset(dm.domain)
+        for block in dm.blocks:
+            for var, rule in block.variables.items():
+                default = ds.variable(var).codelist
+                for cl in alg.rule_codelists(rule, default):
+                    if cl == "<none>":
+                        raise SpecError(f"{var}: assign_ct needs a codelist (the IG names none)",
+                                        file=str(dm.path))
+                    try:
+                        build_lookup(cl, specs, config.study_ct)
+                    except SpecError as exc:
+                        raise SpecError(f"{var}: {exc.message}", file=str(dm.path)) from None
+                code = default if default in specs.codelists else None
+                for value in alg.rule_hardcodes(rule):
+                    if code and not specs.codelists[code].extensible \
+                            and str(value) not in specs.codelists[code].terms:
+                        raise SpecError(f"{var}: hardcoded {value!r} is not in non-extensible "
+                                        f"codelist {specs.codelists[code].short_name}",
+                                        file=str(dm.path))
+
+
+def check_against_files(config: StudyConfig, raw_dir: Path) -> dict[str, list[str]]:
+    """Every source file exists and has every column the mappings read. Returns the headers."""
+    headers: dict[str, list[str]] = {}
+    for alias, src in config.sources.items():
+        path = _inside(raw_dir, src.file, config.folder / "study.yaml")
+        if not path.exists():
+            raise SpecError(f"source {alias}: raw file {src.file} not found in {raw_dir}")
+        headers[alias] = read_header(path)
+        if src.subject_column not in headers[alias]:
+            raise SpecError(f"subject column {src.subject_column} missing",
+                            file=src.file, row=0, column=src.subject_column)
+    for dm in config.domains:
+        for block in dm.blocks:
+            refs = [r for rule in block.variables.values() for r in alg.rule_columns(rule)]
+            if block.filter:
+                refs += [block.filter["when"].get("column")] if "column" in block.filter["when"] \
+                    else []
+            for ref in refs:
+                alias, col = alg.qualify(ref, block.source).split(".", 1)
+                if alias not in [block.source, *block.join]:
+                    raise SpecError(f"{ref}: source {alias} is not the block's source or a join",
+                                    file=str(dm.path))
+                if col not in headers[alias]:
+                    raise SpecError(f"column {col} (needed by {dm.domain} mapping "
+                                    f"'{block.name}') is missing", file=config.sources[alias].file,
+                                    row=0, column=col)
+    return headers

@@ -1,0 +1,159 @@
+"""Load specs/: dataset and variable metadata (SDTMIG v3.4, ADaMIG v1.3) and CDISC codelists.
+
+This is the single source of truth for variable order, labels, types, core status, codelists and
+dataset keys: the mapping engine, the XPT writer and define.xml all read it through ``load_specs``.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from cdisc.errors import SpecError
+from cdisc.paths import SPECS_DIR
+
+
+@dataclass(frozen=True)
+class VariableSpec:
+    dataset: str
+    order: int
+    name: str
+    label: str
+    type: str  # "Char" or "Num"
+    codelist: str | None  # NCI C-code of the codelist, when the IG names one
+    value_domain: str  # e.g. "ISO 8601 datetime or interval"
+    role: str
+    core: str  # Req, Exp, Perm (ADaM also Cond)
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.type == "Num"
+
+    @property
+    def is_iso8601(self) -> bool:
+        return self.value_domain.startswith("ISO 8601")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    name: str
+    label: str
+    dataset_class: str
+    structure: str
+    keys: tuple[str, ...]
+    standard: str  # "SDTMIG" or "ADaMIG"
+    variables: tuple[VariableSpec, ...]
+
+    def variable(self, name: str) -> VariableSpec:
+        for v in self.variables:
+            if v.name == name:
+                return v
+        raise SpecError(f"variable {name} is not defined for dataset {self.name} in specs/")
+
+    def has_variable(self, name: str) -> bool:
+        return any(v.name == name for v in self.variables)
+
+    @property
+    def variable_names(self) -> list[str]:
+        return [v.name for v in self.variables]
+
+
+@dataclass(frozen=True)
+class Term:
+    code: str
+    submission_value: str
+    synonyms: tuple[str, ...]
+    preferred_term: str
+
+
+@dataclass(frozen=True)
+class Codelist:
+    code: str
+    short_name: str  # e.g. "SEX"
+    name: str  # e.g. "Sex"
+    extensible: bool
+    terms: dict[str, Term] = field(hash=False, compare=False)
+    standard: str = "SDTM"
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.terms
+
+
+@dataclass(frozen=True)
+class Specs:
+    datasets: dict[str, DatasetSpec]
+    codelists: dict[str, Codelist]
+    standards: dict
+
+    def dataset(self, name: str) -> DatasetSpec:
+        name = name.upper()
+        if name in self.datasets:
+            return self.datasets[name]
+        if name.startswith("SUPP") and len(name) <= 8 and "SUPPQUAL" in self.datasets:
+            base = self.datasets["SUPPQUAL"]
+            return DatasetSpec(name, f"Supplemental Qualifiers for {name[4:]}", base.dataset_class,
+                               base.structure, base.keys, base.standard, base.variables)
+        raise SpecError(f"dataset {name} is not defined in specs/ (known: {', '.join(self.datasets)})")
+
+    def codelist(self, code_or_name: str) -> Codelist:
+        if code_or_name in self.codelists:
+            return self.codelists[code_or_name]
+        for cl in self.codelists.values():
+            if cl.short_name == code_or_name:
+                return cl
+        raise SpecError(f"codelist {code_or_name} is not in specs/ct")
+
+
+def _read_csv(path: Path) -> list[dict[str, str]]:
+    if not path.exists():
+        raise SpecError("spec file is missing", file=str(path))
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _load_datasets(folder: Path, standard: str) -> dict[str, DatasetSpec]:
+    variables: dict[str, list[VariableSpec]] = {}
+    for r in _read_csv(folder / "variables.csv"):
+        variables.setdefault(r["dataset"], []).append(VariableSpec(
+            dataset=r["dataset"], order=int(r["order"]), name=r["variable"], label=r["label"],
+            type=r["type"], codelist=r["codelist"].split()[0] if r["codelist"] else None,
+            value_domain=r["value_domain"], role=r["role"], core=r["core"]))
+    out = {}
+    for r in _read_csv(folder / "datasets.csv"):
+        name = r["dataset"]
+        out[name] = DatasetSpec(
+            name=name, label=r["label"], dataset_class=r["class"], structure=r["structure"],
+            keys=tuple(r["keys"].split()), standard=standard,
+            variables=tuple(sorted(variables.get(name, []), key=lambda v: v.order)))
+    return out
+
+
+def _load_codelists(path: Path, standard: str) -> dict[str, Codelist]:
+    rows = _read_csv(path)
+    out: dict[str, Codelist] = {}
+    for r in rows:
+        code = r["codelist_code"]
+        if code not in out:
+            out[code] = Codelist(code=code, short_name=r["codelist"], name=r["codelist_name"],
+                                 extensible=r["extensible"] == "Yes", terms={}, standard=standard)
+        syn = tuple(s.strip() for s in r["synonyms"].split(";") if s.strip())
+        out[code].terms[r["submission_value"]] = Term(r["term_code"], r["submission_value"], syn,
+                                                      r["preferred_term"])
+    return out
+
+
+@lru_cache(maxsize=4)
+def load_specs(specs_dir: Path = SPECS_DIR) -> Specs:
+    """Read specs/ once per process."""
+    datasets = _load_datasets(specs_dir / "sdtm", "SDTMIG")
+    datasets.update(_load_datasets(specs_dir / "adam", "ADaMIG"))
+    codelists = _load_codelists(specs_dir / "ct" / "sdtm_ct.csv", "SDTM")
+    codelists.update(_load_codelists(specs_dir / "ct" / "adam_ct.csv", "ADaM"))
+    codelists.update(_load_codelists(specs_dir / "ct" / "define_ct.csv", "DEFINE-XML"))
+    with (specs_dir / "standards.yaml").open(encoding="utf-8") as fh:
+        standards = yaml.safe_load(fh)
+    return Specs(datasets=datasets, codelists=codelists, standards=standards)

@@ -1,0 +1,125 @@
+"""Regenerate specs/ from ../shared/reference (run by a developer, never by the tool).
+
+    python tools/vendor_specs.py [REFERENCE_DIR]
+
+Copies, trimmed to the datasets this tool produces, the SDTMIG v3.4 and ADaMIG v1.3 variable
+metadata and the CDISC controlled terminology codelists they reference (SDTM CT 2025-03-28).
+Hand-maintained columns of specs/*/datasets.csv (keys) are kept as they are.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SDTM_DATASETS = ["DM", "EX", "AE", "RS", "LB", "DS", "SUPPQUAL"]
+ADAM_DATASETS = {"ADSL": "Subject-Level Analysis Dataset", "ADRS": "Basic Data Structure",
+                 "ADTTE": "Basic Data Structure"}
+# Codelists used by the mappings or the guides that no IG variable references directly.
+EXTRA_CODELISTS = ["C124298", "C66742", "C66734"]
+
+
+def read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh, delimiter=delimiter))
+
+
+def write_csv(path: Path, fieldnames: list[str], rows: list[dict[str, str]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fieldnames, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def codes_of(text: str) -> list[str]:
+    return [c for c in text.replace(";", " ").replace(",", " ").split() if c.startswith("C")]
+
+
+def vendor_sdtm(ref: Path) -> set[str]:
+    rows = read_csv(ref / "standards_metadata/sdtm/ig/v3.4/Variables.csv")
+    out, codes = [], set()
+    for r in rows:
+        if r["Dataset Name"] not in SDTM_DATASETS:
+            continue
+        cl = codes_of(r["CDISC CT Codelist Code(s)"])
+        codes.update(cl)
+        out.append({
+            "dataset": r["Dataset Name"], "order": r["Variable Order"], "variable": r["Variable Name"],
+            "label": r["Variable Label"], "type": r["Type"], "codelist": " ".join(cl),
+            "value_domain": r["Described Value Domain(s)"], "role": r["Role"], "core": r["Core"],
+        })
+    write_csv(ROOT / "specs/sdtm/variables.csv", list(out[0]), out)
+    ds_rows = read_csv(ref / "standards_metadata/sdtm/ig/v3.4/Datasets.csv")
+    keep = {r["dataset"]: r for r in read_csv(ROOT / "specs/sdtm/datasets.csv")} \
+        if (ROOT / "specs/sdtm/datasets.csv").exists() else {}
+    ds_out = []
+    for r in ds_rows:
+        if r["Dataset Name"] in SDTM_DATASETS:
+            old = keep.get(r["Dataset Name"], {})
+            ds_out.append({"dataset": r["Dataset Name"], "label": r["Dataset Label"],
+                           "class": r["Class"], "structure": r["Structure"],
+                           "keys": old.get("keys", "STUDYID USUBJID")})
+    write_csv(ROOT / "specs/sdtm/datasets.csv", list(ds_out[0]), ds_out)
+    return codes
+
+
+def vendor_adam(ref: Path) -> set[str]:
+    rows = read_csv(ref / "standards_metadata/adam/ig/v1.3/Variables.csv")
+    out, codes = [], set()
+    for dataset, structure in ADAM_DATASETS.items():
+        order = 0
+        for r in rows:
+            if r["Data Structure Name"] != structure:
+                continue
+            order += 1
+            cl = codes_of(r["CDISC CT Codelist Code(s)"])
+            codes.update(cl)
+            out.append({
+                "dataset": dataset, "order": str(order), "variable": r["Variable Name"],
+                "label": r["Variable Label"], "type": r["Type"], "codelist": " ".join(cl),
+                "value_domain": r["Described Value Domain(s)"], "role": r["Variable Set"],
+                "core": r["Core"],
+            })
+    write_csv(ROOT / "specs/adam/variables.csv", list(out[0]), out)
+    return codes
+
+
+def vendor_ct(ref: Path, codes: set[str]) -> None:
+    fields = ["codelist_code", "codelist", "codelist_name", "extensible", "term_code",
+              "submission_value", "synonyms", "preferred_term"]
+    sdtm = read_csv(ref / "controlled_terminology/SDTM Terminology.txt", delimiter="\t")
+    adam = read_csv(ref / "controlled_terminology/ADaM_CT_2025-03-28.csv")
+    define = read_csv(ref / "controlled_terminology/Define-XML_CT_2025-03-28.csv")
+    for name, source, wanted in (("sdtm_ct.csv", sdtm, codes), ("adam_ct.csv", adam, None),
+                                 ("define_ct.csv", define, None)):
+        heads = {r["Code"]: r for r in source if not r["Codelist Code"]}
+        rows = []
+        for r in source:
+            cl = r["Codelist Code"]
+            if not cl or (wanted is not None and cl not in wanted):
+                continue
+            head = heads[cl]
+            rows.append({
+                "codelist_code": cl, "codelist": head["CDISC Submission Value"],
+                "codelist_name": head["Codelist Name"],
+                "extensible": head["Codelist Extensible (Yes/No)"], "term_code": r["Code"],
+                "submission_value": r["CDISC Submission Value"],
+                "synonyms": r["CDISC Synonym(s)"], "preferred_term": r["NCI Preferred Term"],
+            })
+        rows.sort(key=lambda x: (x["codelist_code"], x["submission_value"]))
+        write_csv(ROOT / "specs/ct" / name, fields, rows)
+
+
+def main() -> None:
+    ref = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "reference"
+    codes = vendor_sdtm(ref) | set(EXTRA_CODELISTS)
+    vendor_adam(ref)
+    vendor_ct(ref, codes)
+    print("specs/ regenerated from", ref)
+
+
+if __name__ == "__main__":
+    main()
