@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SDTM_DATASETS = ["DM", "EX", "AE", "RS", "LB", "DS", "SUPPQUAL"]
+SDTM_DATASETS = ["DM", "EX", "AE", "DS", "RS", "LB", "SUPPQUAL"]
 ADAM_DATASETS = {"ADSL": "Subject-Level Analysis Dataset", "ADRS": "Basic Data Structure",
                  "ADTTE": "Basic Data Structure"}
 # Codelists used by the mappings or the guides that no IG variable references directly.
@@ -62,6 +62,7 @@ def vendor_sdtm(ref: Path) -> set[str]:
             ds_out.append({"dataset": r["Dataset Name"], "label": r["Dataset Label"],
                            "class": r["Class"], "structure": r["Structure"],
                            "keys": old.get("keys", "STUDYID USUBJID")})
+    ds_out.sort(key=lambda r: SDTM_DATASETS.index(r["dataset"]))
     write_csv(ROOT / "specs/sdtm/datasets.csv", list(ds_out[0]), ds_out)
     return codes
 

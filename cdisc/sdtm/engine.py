@@ -231,9 +231,24 @@ class Engine:
                 origins[extra] = origins[var]
         keep = row_errors == ""
         self.ledger.mark(block.source, frame.loc[~keep, ROW_COL], "rejected")
+        self._reject_joined_of(domain, block, raw, frame.loc[~keep, SUBJ])
         frame = frame[keep]
         values = {k: v[keep] for k, v in values.items()}
         return BlockOutput(block=block, frame=frame, values=values, origins=origins)
+
+    def _reject_joined_of(self, domain: str, block: RecordBlock, raw: dict[str, pd.DataFrame],
+                          subjects: pd.Series) -> None:
+        """Joined forms' rows of a subject whose primary record was rejected go to rejects too."""
+        if subjects.empty:
+            return
+        primary = self.config.sources[block.source].file
+        for alias in block.join:
+            df = raw[alias]
+            hit = df[SUBJ].isin(subjects) & (self.ledger.status[alias].to_numpy() == "unused")
+            self.ledger.reject(domain, block.name, df[hit],
+                               self.config.sources[alias].subject_column, df.loc[hit, SUBJ],
+                               f"the subject's record in {primary} was rejected")
+            self.ledger.mark(alias, df.loc[hit, ROW_COL], "rejected")
 
     def map_phase2(self, domain: str, out: BlockOutput, domains: dict[str, pd.DataFrame]) -> None:
         ds = self.specs.dataset(domain)

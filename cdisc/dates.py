@@ -1,0 +1,234 @@
+"""ISO 8601 dates for SDTM: parse the date styles raw exports use, keep partial dates partial,
+compute study days and SAS dates. Vectorised over pandas Series (regex per style, no row loops).
+
+Accepted raw date styles (case-insensitive, surrounding blanks ignored):
+  ISO      2021, 2021-06, 2021-06-15, 2021-06-15T14:30(:05) (or a space instead of T)
+  DMY      15-JUN-2021, 15 JUN 2021, 15JUN2021 (SAS DATE9.)
+  partial  UN-JUN-2021 / UNK-JUN-2021 -> 2021-06; UN-UNK-2021 -> 2021; 15-UNK-2021 -> 2021---15;
+           2021-UN-UN -> 2021; 2021-06-UN -> 2021-06
+  slash    2021/06/15, 2021/06
+  month    JUN-2021, JUN 2021 -> 2021-06
+Ambiguous numeric styles (03/04/2021) and free text are errors, never guesses.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+MONTHS = {m: i for i, m in enumerate(
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
+_UNK = r"(?:UNK|UN|U|--|XX)"
+_MON = r"(?P<mon>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)"
+_TIME = r"(?:[T ](?P<hh>\d{2}):(?P<mi>\d{2})(?::(?P<ss>\d{2}))?)?"
+
+# Each style: a regex with named groups y, m (digits) or mon (name), d; unknown parts absent.
+STYLES: list[str] = [
+    rf"(?P<y>\d{{4}})-(?P<m>\d{{2}})-(?P<d>\d{{2}}){_TIME}",
+    r"(?P<y>\d{4})-(?P<m>\d{2})(?:-" + _UNK + r")?",
+    r"(?P<y>\d{4})(?:-" + _UNK + r"-" + _UNK + r")?",
+    r"(?P<y>\d{4})/(?P<m>\d{2})/(?P<d>\d{2})",
+    r"(?P<y>\d{4})/(?P<m>\d{2})",
+    rf"(?P<d>\d{{1,2}})[- ]?{_MON}[- ]?(?P<y>\d{{4}})",
+    rf"{_UNK}[- ]?{_MON}[- ]?(?P<y>\d{{4}})",
+    rf"{_UNK}[- ]?{_UNK}[- ]?(?P<y>\d{{4}})",
+    rf"(?P<d>\d{{1,2}})[- ]?{_UNK}[- ]?(?P<y>\d{{4}})",
+    rf"{_MON}[- ](?P<y>\d{{4}})",
+]
+_AMBIGUOUS = r"\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}"
+
+ISO8601_DTC_REGEX = (
+    r"^(?:\d{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12]\d|3[01])"
+    r"(?:T(?:[01]\d|2[0-3])(?::[0-5]\d(?::[0-5]\d)?)?)?)?)?"
+    r"|\d{4}---(?:0[1-9]|[12]\d|3[01]))$"
+)
+
+
+@dataclass
+class DateParse:
+    iso: pd.Series  # ISO 8601 text, "" when missing or invalid
+    error: pd.Series  # "" when fine, else the reason
+
+
+def _blank(index: pd.Index) -> pd.Series:
+    return pd.Series("", index=index, dtype=object)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    text = values.astype(object).where(values.notna(), "")
+    return text.astype(str).str.strip().str.upper()
+
+
+def _typed_dates(values: pd.Series) -> DateParse | None:
+    """SAS readers give datetime64 or datetime.date objects: format them directly."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        ts = pd.to_datetime(values)
+        iso = ts.dt.strftime("%Y-%m-%dT%H:%M:%S").where(ts.notna(), "")
+        return DateParse(iso.astype(object), _blank(values.index))
+    if pd.api.types.is_numeric_dtype(values):
+        err = pd.Series(np.where(values.notna(), "numeric value, not a date", ""),
+                        index=values.index, dtype=object)
+        return DateParse(_blank(values.index), err)
+    sample = values.dropna()
+    sample = sample[sample.astype(str) != ""]
+    if len(sample) and all(isinstance(v, (_dt.date, pd.Timestamp)) for v in sample.iloc[:50]):
+        def fmt(v: object) -> str:
+            if isinstance(v, (_dt.datetime, pd.Timestamp)) and (v.hour or v.minute or v.second):
+                return v.strftime("%Y-%m-%dT%H:%M:%S")
+            return v.strftime("%Y-%m-%d") if isinstance(v, (_dt.date, pd.Timestamp)) else ""
+        # a date column from a SAS file: one call per distinct value, not per row
+        iso = values.map({v: fmt(v) for v in sample.unique()}).fillna("")
+        return DateParse(iso.astype(object), _blank(values.index))
+    return None
+
+
+def _days_in_month(y: pd.Series, m: pd.Series) -> pd.Series:
+    leap = ((y % 4 == 0) & (y % 100 != 0)) | (y % 400 == 0)
+    days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+    out = pd.Series(days[m.fillna(1).astype(int).clip(0, 12).to_numpy()], index=m.index)
+    return out + ((m == 2) & leap).astype(int)
+
+
+def parse_raw_dates(values: pd.Series, year_range: tuple[int, int] = (1900, 2100)) -> DateParse:
+    """Raw date text of any accepted style -> ISO 8601 (partial kept partial) and errors."""
+    typed = _typed_dates(values)
+    if typed is not None:
+        return typed
+    text = _as_text(values)
+    y = pd.Series(np.nan, index=text.index)
+    m = pd.Series(np.nan, index=text.index)
+    d = pd.Series(np.nan, index=text.index)
+    hh = pd.Series(np.nan, index=text.index)
+    mi = pd.Series(np.nan, index=text.index)
+    ss = pd.Series(np.nan, index=text.index)
+    matched = text == ""
+    for style in STYLES:
+        todo = ~matched
+        if not todo.any():
+            break
+        parts = text[todo].str.extract(f"^{style}$")
+        hit = parts["y"].notna()
+        if not hit.any():
+            continue
+        idx = parts.index[hit]
+        parts = parts.loc[idx]
+        y.loc[idx] = parts["y"].astype(float)
+        if "m" in parts:
+            m.loc[idx] = pd.to_numeric(parts["m"], errors="coerce")
+        if "mon" in parts:
+            mon = parts["mon"].map(MONTHS)
+            m.loc[idx] = m.loc[idx].where(mon.isna(), mon)
+        if "d" in parts:
+            d.loc[idx] = pd.to_numeric(parts["d"], errors="coerce")
+        for name, target in (("hh", hh), ("mi", mi), ("ss", ss)):
+            if name in parts:
+                target.loc[idx] = pd.to_numeric(parts[name], errors="coerce")
+        matched.loc[idx] = True
+    error = _blank(text.index)
+    error = error.mask(~matched, "not a date")
+    error = error.mask(~matched & text.str.fullmatch(_AMBIGUOUS), "ambiguous date format")
+    ok = matched & (text != "")
+    low, high = year_range
+    error = error.mask(ok & ((y < low) | (y > high)),
+                       "year " + y.fillna(0).astype(int).astype(str) + f" outside {low}-{high}")
+    error = error.mask(ok & ((m < 1) | (m > 12)),
+                       "month " + m.fillna(0).astype(int).astype(str) + " out of range")
+    dim = _days_in_month(y.fillna(2000), m)
+    bad_day = ok & d.notna() & ((d < 1) | (m.notna() & (d > dim)) | (m.isna() & (d > 31)))
+    error = error.mask(bad_day & (error == ""),
+                       "day " + d.fillna(0).astype(int).astype(str) + " does not exist in "
+                       + y.fillna(0).astype(int).astype(str) + "-"
+                       + m.fillna(0).astype(int).astype(str).str.zfill(2))
+    bad_time = ok & ((hh > 23) | (mi > 59) | (ss > 59))
+    error = error.mask(bad_time & (error == ""), "time out of range")
+    iso = _format_iso(y, m, d, hh, mi, ss).where(ok & (error == ""), "")
+    return DateParse(iso.astype(object), error)
+
+
+def _two(s: pd.Series) -> pd.Series:
+    return s.fillna(0).astype(int).astype(str).str.zfill(2)
+
+
+def _format_iso(y: pd.Series, m: pd.Series, d: pd.Series, hh: pd.Series, mi: pd.Series,
+                ss: pd.Series) -> pd.Series:
+    out = y.fillna(0).astype(int).astype(str).str.zfill(4)
+    out = out.where(m.isna(), out + "-" + _two(m))
+    out = out.where(~(m.notna() & d.notna()), out + "-" + _two(d))
+    out = out.where(~(m.isna() & d.notna()), out + "---" + _two(d))
+    has_time = m.notna() & d.notna() & hh.notna()
+    out = out.where(~has_time, out + "T" + _two(hh) + ":" + _two(mi))
+    out = out.where(~(has_time & ss.notna()), out + ":" + _two(ss))
+    return out.astype(object)
+
+
+def parse_raw_times(values: pd.Series) -> DateParse:
+    """Raw time (14:30, 14:30:05, 1430, 2:30 PM) -> hh:mm(:ss); unknown (UN:UN, UNK) -> ""."""
+    text = _as_text(values)
+    parts = text.str.extract(
+        r"^(?P<h>\d{1,2}):?(?P<m>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ap>AM|PM)?$")
+    h = pd.to_numeric(parts["h"], errors="coerce")
+    mi = pd.to_numeric(parts["m"], errors="coerce")
+    s = pd.to_numeric(parts["s"], errors="coerce")
+    pm = parts["ap"] == "PM"
+    am = parts["ap"] == "AM"
+    ampm_bad = parts["ap"].notna() & ((h < 1) | (h > 12))
+    h = h.where(~(pm & (h < 12)), h + 12).where(~(am & (h == 12)), 0)
+    unknown = text.str.fullmatch(r"(?:UNK|UN|U)(?::(?:UNK|UN|U))?") | (text == "")
+    ok = h.notna() & ~unknown
+    error = _blank(text.index)
+    error = error.mask(~ok & ~unknown, "not a time")
+    error = error.mask(ok & ((h > 23) | (mi > 59) | (s > 59) | ampm_bad), "time out of range")
+    iso = (_two(h) + ":" + _two(mi)).where(s.isna(), _two(h) + ":" + _two(mi) + ":" + _two(s))
+    return DateParse(iso.where(ok & (error == ""), "").astype(object), error)
+
+
+def combine_date_time(date_iso: pd.Series, time_iso: pd.Series) -> pd.Series:
+    """Attach a time only to a complete date; otherwise keep the date as it is."""
+    date_iso = date_iso.astype(object).fillna("")
+    time_iso = time_iso.astype(object).fillna("")
+    complete = date_iso.str.fullmatch(r"\d{4}-\d{2}-\d{2}") & (time_iso != "")
+    return date_iso.where(~complete, date_iso + "T" + time_iso).astype(object)
+
+
+def is_complete_date(dtc: pd.Series) -> pd.Series:
+    return dtc.astype(object).fillna("").astype(str).str.match(r"\d{4}-\d{2}-\d{2}")
+
+
+def precision(dtc: pd.Series) -> pd.Series:
+    """How much of the date/time is known: year, month, day, minute, second (or '')."""
+    text = dtc.astype(object).fillna("").astype(str)
+    out = pd.Series("", index=text.index, dtype=object)
+    for name, pattern in (("year", r"\d{4}|\d{4}---\d{2}"), ("month", r"\d{4}-\d{2}"),
+                          ("day", r"\d{4}-\d{2}-\d{2}"), ("minute", r".{10}T\d{2}:\d{2}"),
+                          ("second", r".{10}T\d{2}:\d{2}:\d{2}")):
+        out = out.mask(text.str.fullmatch(pattern), name)
+    return out
+
+
+def iso_to_date(dtc: pd.Series) -> pd.Series:
+    """Date part of complete ISO dates as datetime64 (NaT when the date is partial)."""
+    text = dtc.astype(object).fillna("").astype(str).str[:10]
+    text = text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}"), None)
+    return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+
+
+def study_day(dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
+    """SDTM --DY: date - ref + 1 on or after the reference, date - ref before; no day 0."""
+    diff = (iso_to_date(dtc) - iso_to_date(ref_dtc.reindex(dtc.index))).dt.days.astype("float64")
+    return diff.where(diff < 0, diff + 1)
+
+
+_SAS_EPOCH = pd.Timestamp("1960-01-01")
+
+
+def sas_date(values: pd.Series) -> pd.Series:
+    """datetime64 -> float days since 1960-01-01 (NaN for NaT)."""
+    return ((pd.to_datetime(values) - _SAS_EPOCH).dt.total_seconds() / 86400).astype("float64")
+
+
+def sas_datetime(values: pd.Series) -> pd.Series:
+    """datetime64 -> float seconds since 1960-01-01T00:00:00 (NaN for NaT)."""
+    return (pd.to_datetime(values) - _SAS_EPOCH).dt.total_seconds().astype("float64")
