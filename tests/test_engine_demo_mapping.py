@@ -145,3 +145,32 @@ def test_trace_points_at_source_rows(result) -> None:
     assert list(ex_trace["source_file"]) == ["cart.csv"] + ["ld.xpt"] * 6
     assert ex_trace["source_row"].iloc[0] == 1
     assert not math.isnan(ex_trace["seq"].iloc[0])
+
+
+def test_supplemental_qualifiers(mini_raw: Path, tmp_path: Path) -> None:
+    import shutil
+
+    mapping = tmp_path / "mapping"
+    shutil.copytree(DEMO_MAPPING, mapping)
+    text = (mapping / "EX.yaml").read_text()
+    text = text.replace("    filter:\n      name: infusion not given",
+                        "    supplemental:\n      INFTIMKN:\n        label: Infusion Time Known\n"
+                        "        case:\n          - when: {column: INFTIM, missing: true}\n"
+                        "            then: {hardcode: N}\n          - else: {hardcode: Y}\n"
+                        "    filter:\n      name: infusion not given")
+    (mapping / "EX.yaml").write_text(text)
+    specs = load_specs()
+    result = map_study(load_study(mapping, specs), mini_raw, specs)
+    supp = result.datasets["SUPPEX"]
+    assert [c.name for c in supp.columns] == ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR",
+                                              "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG",
+                                              "QEVAL"]
+    rows = supp.data[["USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG"]]
+    assert rows.values.tolist() == [
+        ["NCT04265963-920-001", "EXSEQ", "1", "INFTIMKN", "Infusion Time Known", "Y", "DERIVED"],
+        ["NCT04265963-920-002", "EXSEQ", "1", "INFTIMKN", "Infusion Time Known", "Y", "DERIVED"],
+        ["NCT04265963-920-002", "EXSEQ", "2", "INFTIMKN", "Infusion Time Known", "N", "DERIVED"],
+    ]
+    ex = result.datasets["EX"].data
+    parent = ex[(ex["USUBJID"] == "NCT04265963-920-002") & (ex["EXSEQ"] == 2)]
+    assert parent["EXSTDTC"].iloc[0] == "2021-02-07"  # IDVARVAL points at the untimed infusion

@@ -24,8 +24,11 @@ from cdisc.sdtm.mapping import RecordBlock, StudyConfig, check_against_files
 from cdisc.specs import DatasetSpec, Specs
 from cdisc.terminology import CTLookup, build_lookup
 
+# SUPPQUAL QORIG from the define origin of the value
+QORIG = {"Collected": "CRF", "Derived": "DERIVED", "Assigned": "ASSIGNED"}
 REJECT_COLUMNS = ["domain", "block", "file", "row", "column", "value", "reason", "action"]
 SUBJ = "__subject"
+SUPP_PREFIX = "__SUPP__"
 
 
 @dataclass
@@ -203,38 +206,47 @@ class Engine:
             frame = frame[~unknown]
         values: dict[str, pd.Series] = {}
         origins: dict[str, str] = {}
-        row_errors = pd.Series("", index=frame.index, dtype=object)
-        for var, rule in block.variables.items():
+        row_errors = pd.Series(False, index=frame.index)
+        rules = [(var, rule, None) for var, rule in block.variables.items()]
+        rules += [(SUPP_PREFIX + q, spec["rule"], spec) for q, spec in block.supplemental.items()]
+        for var, rule, supp in rules:
             if alg.rule_phase(rule) == 2:
                 continue
-            result = alg.apply_rule(self._context(frame, block, ds, var), rule)
-            bad = result.errors != ""
-            if bad.any():
-                refs = alg.rule_columns(rule)
-                column = refs[0] if refs else var
-                source_col = alg.qualify(column, block.source)
-                action = rule.get("on_error") or ("reject" if "." not in column else "flag")
-                if action not in ("reject", "flag"):
-                    raise SpecError(f"{var}: on_error must be reject or flag")
-                raw_values = frame.loc[bad, source_col] if source_col in frame else result.values[bad]
-                self.ledger.reject(domain, block.name, frame[bad], column.split(".")[-1],
-                                   raw_values, var + ": " + result.errors[bad],
-                                   "rejected" if action == "reject" else "flagged")
-                if action == "reject":
-                    row_errors = row_errors.mask(bad & (row_errors == ""), "x")
-                result.values = result.values.mask(bad, np.nan if result.values.dtype.kind == "f"
-                                                   else "")
+            ctx = self._context(frame, block, ds, "" if supp else var)
+            result = alg.apply_rule(ctx, rule)
+            rejected = self._record_errors(domain, block, frame, var, rule, result)
+            row_errors |= rejected
             values[var] = result.values
             origins[var] = rule.get("origin") or alg.ALGORITHMS[alg.rule_algorithm(rule)[0]].origin
             for extra, series in result.extra.items():
                 values[extra] = series
                 origins[extra] = origins[var]
-        keep = row_errors == ""
+        keep = ~row_errors
         self.ledger.mark(block.source, frame.loc[~keep, ROW_COL], "rejected")
         self._reject_joined_of(domain, block, raw, frame.loc[~keep, SUBJ])
         frame = frame[keep]
         values = {k: v[keep] for k, v in values.items()}
         return BlockOutput(block=block, frame=frame, values=values, origins=origins)
+
+    def _record_errors(self, domain: str, block: RecordBlock, frame: pd.DataFrame, var: str,
+                       rule: dict, result: alg.Result) -> pd.Series:
+        """Report a rule's bad values; return the rows to reject (on_error: reject)."""
+        bad = result.errors != ""
+        if not bad.any():
+            return bad
+        refs = alg.rule_columns(rule)
+        column = refs[0] if refs else var
+        source_col = alg.qualify(column, block.source)
+        action = rule.get("on_error") or ("reject" if "." not in column else "flag")
+        if action not in ("reject", "flag"):
+            raise SpecError(f"{var}: on_error must be reject or flag")
+        raw_values = frame.loc[bad, source_col] if source_col in frame else result.values[bad]
+        label = var.removeprefix(SUPP_PREFIX)
+        self.ledger.reject(domain, block.name, frame[bad], column.split(".")[-1], raw_values,
+                           label + ": " + result.errors[bad],
+                           "rejected" if action == "reject" else "flagged")
+        result.values = result.values.mask(bad, np.nan if result.values.dtype.kind == "f" else "")
+        return bad if action == "reject" else bad & False
 
     def _reject_joined_of(self, domain: str, block: RecordBlock, raw: dict[str, pd.DataFrame],
                           subjects: pd.Series) -> None:
@@ -306,9 +318,13 @@ class Engine:
         dm_table = tables["DM"]
         for d, table in tables.items():
             table = self.derive_shared(d, table, dm_table)
+            supp_specs = {q: spec for o in outputs[d] for q, spec in o.block.supplemental.items()}
+            supp = self.to_supp(d, table, supp_specs, origins[d])
             dataset, trace = self.to_dataset(d, table, origins[d], methods[d])
             datasets[d] = dataset
             traces.append(trace)
+            if supp is not None:
+                datasets[supp.name] = supp
         trace = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame()
         return MappingResult(datasets, self.ledger.reject_table(), self.ledger.reconciliation(),
                              trace)
@@ -327,6 +343,39 @@ class Engine:
             keys = [k for k in ds.keys if k in table.columns and k != seq]
             table[seq] = derive.derive_seq(table, keys + [FILE_COL, ROW_COL])
         return table
+
+    def to_supp(self, domain: str, table: pd.DataFrame, specs: dict[str, dict],
+                origins: dict[str, str]) -> Dataset | None:
+        """SUPP-- records (one per parent record per QNAM with a value), keyed by --SEQ."""
+        seq = f"{domain}SEQ"
+        parts = []
+        for qnam, spec in specs.items():
+            values = table[SUPP_PREFIX + qnam].astype(object).fillna("").astype(str)
+            has = values != ""
+            if not has.any():
+                continue
+            origin = origins.get(SUPP_PREFIX + qnam, "Collected")
+            parts.append(pd.DataFrame({
+                "STUDYID": table.loc[has, "STUDYID"], "RDOMAIN": domain,
+                "USUBJID": table.loc[has, "USUBJID"],
+                "IDVAR": seq if seq in table else "",
+                "IDVARVAL": table.loc[has, seq].astype(int).astype(str) if seq in table else "",
+                "QNAM": qnam, "QLABEL": spec["label"], "QVAL": values[has],
+                "QORIG": QORIG.get(origin, origin), "QEVAL": spec["eval"],
+                "__seq": table.loc[has, seq] if seq in table else 0.0}))
+        if not parts:
+            return None
+        data = pd.concat(parts, ignore_index=True)
+        data = data.sort_values(["USUBJID", "__seq", "QNAM"], kind="stable").drop(columns="__seq")
+        spec = self.specs.dataset(f"SUPP{domain}")
+        columns = [Column(v.name, v.label, v.type, core=v.core,
+                          origin=Origin("Assigned") if v.name != "QVAL" else Origin("Collected",
+                                                                                    "Investigator"))
+                   for v in spec.variables if v.name in data.columns]
+        data = data[[c.name for c in columns]].reset_index(drop=True).astype(object)
+        return Dataset(name=spec.name, label=spec.label, columns=columns, data=data,
+                       keys=spec.keys, dataset_class=spec.dataset_class,
+                       structure=spec.structure, standard=spec.standard)
 
     def to_dataset(self, domain: str, table: pd.DataFrame, origins: dict[str, str],
                    methods: dict[str, str]) -> tuple[Dataset, pd.DataFrame]:

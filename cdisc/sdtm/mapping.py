@@ -7,6 +7,7 @@ against the specs and the raw files' headers, before any data row is read.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ from cdisc.yamlsafe import load_yaml
 
 STUDY_KEYS = {"study", "subject_column", "sources", "ct_map", "visits", "epochs", "domains"}
 DOMAIN_KEYS = {"domain", "records"}
-BLOCK_KEYS = {"name", "source", "join", "filter", "variables"}
+BLOCK_KEYS = {"name", "source", "join", "filter", "variables", "supplemental"}
+SUPP_KEYS = {"label", "eval"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class RecordBlock:
     join: list[str]
     filter: dict | None
     variables: dict[str, dict]
+    supplemental: dict[str, dict] = field(default_factory=dict)  # QNAM -> {label, eval, rule}
 
 
 @dataclass
@@ -159,14 +162,37 @@ def load_domain(path: Path, specs: Specs, sources: dict[str, Source]) -> DomainM
                 alg.rule_phase(rule)
             except SpecError as exc:
                 raise SpecError(f"{var}: {exc.message}", file=str(path)) from None
+        supplemental = _load_supplemental(b.get("supplemental") or {}, path)
         flt = b.get("filter")
         if flt is not None and not (isinstance(flt, dict) and "when" in flt and "name" in flt):
             raise SpecError(f"records[{i}].filter needs 'name' and 'when'", file=str(path))
         blocks.append(RecordBlock(name=str(b.get("name", f"records[{i}]")), source=source,
-                                  join=joins, filter=flt, variables=variables))
+                                  join=joins, filter=flt, variables=variables,
+                                  supplemental=supplemental))
     if not blocks:
         raise SpecError("no 'records' blocks", file=str(path))
     return DomainMapping(domain=domain, blocks=blocks, path=path)
+
+
+def _load_supplemental(spec: object, path: Path) -> dict[str, dict]:
+    """QNAM -> rule with a QLABEL: values that go to SUPP-- instead of a standard variable."""
+    out = {}
+    for qnam, rule in _require_mapping(spec, "supplemental", path).items():
+        if not isinstance(qnam, str) or not re.fullmatch(r"[A-Z][A-Z0-9_]{0,7}", qnam):
+            raise SpecError(f"supplemental QNAM {qnam!r} must be 1-8 upper-case letters, digits "
+                            "or _, starting with a letter", file=str(path))
+        rule = _require_mapping(rule, f"supplemental {qnam}", path)
+        label = str(rule.get("label", ""))
+        if not label or len(label) > 40 or not label.isascii():
+            raise SpecError(f"supplemental {qnam}: 'label' (QLABEL) is required, ASCII, "
+                            "<= 40 characters", file=str(path))
+        algo = {k: v for k, v in rule.items() if k not in SUPP_KEYS}
+        try:
+            alg.rule_algorithm(algo)
+        except SpecError as exc:
+            raise SpecError(f"supplemental {qnam}: {exc.message}", file=str(path)) from None
+        out[qnam] = {"label": label, "eval": str(rule.get("eval", "")), "rule": algo}
+    return out
 
 
 def check_terminology(config: StudyConfig, specs: Specs) -> None:
@@ -206,7 +232,8 @@ def check_against_files(config: StudyConfig, raw_dir: Path) -> dict[str, list[st
                             file=src.file, row=0, column=src.subject_column)
     for dm in config.domains:
         for block in dm.blocks:
-            refs = [r for rule in block.variables.values() for r in alg.rule_columns(rule)]
+            rules = [*block.variables.values(), *(q["rule"] for q in block.supplemental.values())]
+            refs = [r for rule in rules for r in alg.rule_columns(rule)]
             if block.filter:
                 refs += [block.filter["when"].get("column")] if "column" in block.filter["when"] \
                     else []
