@@ -72,7 +72,7 @@ class SdtmRun:
 def write_tables(datasets: dict[str, Dataset], folder: Path, config: StudyConfig, specs: Specs,
                  formats: tuple[str, ...], creation_datetime: str) -> None:
     """XPT and/or Dataset-JSON per dataset, then define.xml and define.html."""
-    from cdisc.define import StudyInfo, build_define
+    from cdisc.define import StudyInfo, build_define, metadata_version_oid
     from cdisc.define_html import render_define_html
     from cdisc.io.datasetjson import write_dataset_json
     from cdisc.io.xpt import write_xpt
@@ -82,7 +82,8 @@ def write_tables(datasets: dict[str, Dataset], folder: Path, config: StudyConfig
             write_xpt(ds, folder / f"{name.lower()}.xpt")
         if "json" in formats:
             write_dataset_json(ds, folder / f"{name.lower()}.json", study_oid=config.studyid,
-                               metadata_version_oid=f"MDV.{config.studyid}",
+                               metadata_version_oid=metadata_version_oid(
+                                   config.studyid, ds.standard == "ADaMIG"),
                                creation_datetime=creation_datetime,
                                source_version=__version__)
     study = StudyInfo(study_oid=config.studyid, study_name=config.name,

@@ -1,0 +1,149 @@
+"""SAS transport (XPT) version 5, as the FDA Technical Conformance Guide requires.
+
+pyreadstat writes the file; this module enforces what pyreadstat does not (it silently writes
+non-ASCII text and values over 200 bytes, and cuts labels over 40 characters) and pins the
+header timestamps, which pyreadstat takes from the clock, so that reruns are byte-identical.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cdisc.errors import ConformanceError, InputError, OutputError
+from cdisc.model import Dataset
+
+NAME_RE = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
+MAX_LABEL = 40
+MAX_CHAR_BYTES = 200
+RECORD = 80
+_STAMP = re.compile(rb"\d{2}[A-Z]{3}\d{2}:\d{2}:\d{2}:\d{2}")
+FIXED_STAMP = b"01JAN60:00:00:00"
+
+
+@dataclass(frozen=True)
+class XptMeta:
+    table_name: str
+    file_label: str
+    column_labels: dict[str, str]
+    column_formats: dict[str, str]
+    char_lengths: dict[str, int]
+
+
+def _byte_lengths(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.encode("utf-8").str.len()
+
+
+def xpt_lengths(ds: Dataset) -> dict[str, int]:
+    """Length each variable gets: char = longest value in bytes (at least 1), num = 8."""
+    out = {}
+    for col in ds.columns:
+        if col.type == "Num":
+            out[col.name] = 8
+        else:
+            values = ds.data[col.name]
+            out[col.name] = max(1, int(_byte_lengths(values).max())) if len(values) else 1
+    return out
+
+
+def check_xpt_conformance(ds: Dataset) -> None:
+    """Raise on anything XPT v5 / the FDA TCG forbids; the message names record and variable."""
+    names = [c.name for c in ds.columns]
+    if list(ds.data.columns) != names:
+        raise OutputError(f"{ds.name}: data columns {list(ds.data.columns)} differ from the "
+                          f"metadata {names}")
+    if not NAME_RE.fullmatch(ds.name):
+        raise ConformanceError(f"dataset name {ds.name!r} is not 1-8 upper-case letters/digits")
+    _check_label(ds.name, "dataset label", ds.label)
+    for col in ds.columns:
+        if not NAME_RE.fullmatch(col.name):
+            raise ConformanceError(f"{ds.name}: variable name {col.name!r} is not 1-8 upper-case "
+                                   "letters/digits/underscores starting with a letter")
+        _check_label(ds.name, f"label of {col.name}", col.label)
+        if col.type != "Char":
+            if not pd.api.types.is_numeric_dtype(ds.data[col.name]):
+                raise ConformanceError(f"{ds.name}: numeric variable {col.name} holds text")
+            continue
+        values = ds.data[col.name].astype(str)
+        non_ascii = values.str.contains(r"[^\x00-\x7f]", regex=True)
+        if non_ascii.any():
+            row = int(np.flatnonzero(non_ascii.to_numpy())[0])
+            raise ConformanceError(f"{ds.name}: non-ASCII text in {col.name} (FDA TCG: ASCII only)",
+                                   file=ds.name, row=row + 1, column=col.name,
+                                   value=values.iloc[row])
+        too_long = _byte_lengths(values) > MAX_CHAR_BYTES
+        if too_long.any():
+            row = int(np.flatnonzero(too_long.to_numpy())[0])
+            raise ConformanceError(f"{ds.name}: value longer than {MAX_CHAR_BYTES} bytes in "
+                                   f"{col.name}", file=ds.name, row=row + 1, column=col.name,
+                                   value=values.iloc[row][:60] + "...")
+
+
+def _check_label(dataset: str, what: str, label: str) -> None:
+    if len(label) > MAX_LABEL or not label.isascii():
+        raise ConformanceError(f"{dataset}: {what} {label!r} must be ASCII and at most "
+                               f"{MAX_LABEL} characters")
+
+
+def write_xpt(ds: Dataset, path: Path) -> None:
+    """Check, then write XPT v5 with labels, formats, exact char lengths and pinned stamps."""
+    import pyreadstat
+
+    check_xpt_conformance(ds)
+    frame = pd.DataFrame(index=ds.data.index)
+    for col in ds.columns:
+        series = ds.data[col.name]
+        # object dtype writes faster than Arrow-backed strings and keeps "" as ""
+        frame[col.name] = (series.astype("float64") if col.type == "Num"
+                           else series.astype(object).where(series.notna(), "").astype(str)
+                           .astype(object))
+    formats = {c.name: c.display_format for c in ds.columns if c.display_format}
+    try:
+        pyreadstat.write_xport(frame, str(path), file_label=ds.label,
+                               column_labels=[c.label for c in ds.columns], table_name=ds.name,
+                               file_format_version=5, variable_format=formats or None)
+    except Exception as exc:  # pyreadstat raises its own private types
+        raise OutputError(f"cannot write XPT: {exc}", file=str(path)) from None
+    pin_timestamps(path)
+
+
+def pin_timestamps(path: Path, stamp: bytes = FIXED_STAMP) -> None:
+    """Overwrite the created/modified stamps of the library and member headers.
+
+    They sit at offset 64 (created) and 0 (modified) of 80-byte header records before the first
+    observation header; nothing else in those records looks like ddMMMyy:hh:mm:ss.
+    """
+    data = bytearray(path.read_bytes())
+    end = data.find(b"HEADER RECORD*******OBS     HEADER RECORD")
+    for start in range(0, max(end, 0), RECORD):
+        for offset in (0, 64):
+            field = bytes(data[start + offset:start + offset + 16])
+            if _STAMP.fullmatch(field):
+                data[start + offset:start + offset + 16] = stamp
+    path.write_bytes(bytes(data))
+
+
+def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
+    """Read an XPT file as written: numeric dates stay numbers (days since 1960)."""
+    import pyreadstat
+
+    if not path.exists():
+        raise InputError("XPT file not found", file=str(path))
+    if path.stat().st_size == 0:
+        raise InputError("XPT file is empty (0 bytes)", file=path.name)
+    try:
+        df, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+    except Exception as exc:
+        raise InputError(f"cannot read XPT: {str(exc).strip()}", file=path.name) from None
+    for col in df.columns:
+        if df[col].dtype != "float64":
+            df[col] = df[col].astype(object).where(df[col].notna(), "").astype(object)
+    labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
+    formats = {k: v for k, v in meta.original_variable_types.items() if v}
+    return df, XptMeta(meta.table_name or "", meta.file_label or "",
+                       {k: v or "" for k, v in labels.items()}, formats,
+                       dict(meta.variable_storage_width))
