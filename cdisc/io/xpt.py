@@ -21,6 +21,9 @@ NAME_RE = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 MAX_LABEL = 40
 MAX_CHAR_BYTES = 200
 RECORD = 80
+# IBM hexadecimal floating point (XPT v5 numerics): magnitudes outside this range are lost
+IBM_MAX = 7.2e75
+IBM_MIN = 5.4e-79
 _STAMP = re.compile(rb"\d{2}[A-Z]{3}\d{2}:\d{2}:\d{2}:\d{2}")
 FIXED_STAMP = b"01JAN60:00:00:00"
 
@@ -59,14 +62,14 @@ def check_xpt_conformance(ds: Dataset) -> None:
     if not NAME_RE.fullmatch(ds.name):
         raise ConformanceError(f"dataset name {ds.name!r} is not 1-8 upper-case letters/digits")
     _check_label(ds.name, "dataset label", ds.label)
+    _check_blank_records(ds)
     for col in ds.columns:
         if not NAME_RE.fullmatch(col.name):
             raise ConformanceError(f"{ds.name}: variable name {col.name!r} is not 1-8 upper-case "
                                    "letters/digits/underscores starting with a letter")
         _check_label(ds.name, f"label of {col.name}", col.label)
         if col.type != "Char":
-            if not pd.api.types.is_numeric_dtype(ds.data[col.name]):
-                raise ConformanceError(f"{ds.name}: numeric variable {col.name} holds text")
+            _check_numeric(ds, col.name)
             continue
         values = ds.data[col.name].astype(str)
         non_ascii = values.str.contains(r"[^\x00-\x7f]", regex=True)
@@ -81,6 +84,31 @@ def check_xpt_conformance(ds: Dataset) -> None:
             raise ConformanceError(f"{ds.name}: value longer than {MAX_CHAR_BYTES} bytes in "
                                    f"{col.name}", file=ds.name, row=row + 1, column=col.name,
                                    value=values.iloc[row][:60] + "...")
+
+
+def _check_numeric(ds: Dataset, name: str) -> None:
+    values = ds.data[name]
+    if not pd.api.types.is_numeric_dtype(values):
+        raise ConformanceError(f"{ds.name}: numeric variable {name} holds text")
+    size = values.abs()
+    bad = (size > IBM_MAX) | ((size > 0) & (size < IBM_MIN))
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ConformanceError(f"{ds.name}: {name} is outside the XPT (IBM float) range "
+                               f"{IBM_MIN:g}..{IBM_MAX:g}", file=ds.name, row=row + 1,
+                               column=name, value=float(values.iloc[row]))
+
+
+def _check_blank_records(ds: Dataset) -> None:
+    """XPT pads its last 80-byte record with blanks: an all-blank, all-character record at the
+    end of a file would read back as padding, so none may be written."""
+    if len(ds.data) == 0 or any(c.type != "Char" for c in ds.columns):
+        return
+    blank = (ds.data.astype(str) == "").all(axis=1)
+    if blank.any():
+        row = int(np.flatnonzero(blank.to_numpy())[0])
+        raise ConformanceError(f"{ds.name}: record {row + 1} is entirely blank; XPT v5 cannot "
+                               "tell it from padding", file=ds.name, row=row + 1)
 
 
 def _check_label(dataset: str, what: str, label: str) -> None:
