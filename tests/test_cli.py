@@ -88,3 +88,42 @@ def test_run_on_the_embedded_demo(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     for name in ("dm.xpt", "ex.xpt", "define.xml", "define.html", "dm.json", "ex.json"):
         assert (out / "sdtm" / name).stat().st_size > 0
+
+
+def test_demo_output_is_schema_valid(tmp_path: Path) -> None:
+    import json
+
+    import pytest
+
+    from cdisc.define import validate_define
+    from tests.conftest import REFERENCE
+
+    if not REFERENCE.exists():
+        pytest.skip("../shared/reference not present")
+    jsonschema = pytest.importorskip("jsonschema")
+    out = tmp_path / "out"
+    assert _invoke("run", "--out", str(out)).exit_code == 0
+    sdtm = out / "sdtm"
+    errors = validate_define((sdtm / "define.xml").read_bytes(),
+                             REFERENCE / "define-xml-2.1" / "schema")
+    assert errors == []
+    schema = json.loads((REFERENCE / "dataset-json-1.1/schema/dataset.schema.json").read_text())
+    for name in ("dm.json", "ex.json"):
+        jsonschema.validate(json.loads((sdtm / name).read_text()), schema)
+
+
+def test_demo_command_is_deterministic(tmp_path: Path) -> None:
+    outs = []
+    for name in ("a", "b"):
+        result = _invoke("demo", str(tmp_path / name), "--subjects", "12", "--seed", "7")
+        assert result.exit_code == 0, result.output
+        outs.append({p.name: p.read_bytes() for p in (tmp_path / name).iterdir()})
+    assert outs[0] == outs[1] and "dm.csv" in outs[0] and "ld.xpt" in outs[0]
+
+
+def test_unwritable_output_is_one_line_exit_2(mini_raw: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = _invoke("sdtm", str(mini_raw), "--mapping", str(DEMO_MAPPING), "--out",
+                     str(blocker / "out"))
+    assert result.exit_code == 2 and result.output.startswith("error: ")
