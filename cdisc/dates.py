@@ -14,6 +14,7 @@ Ambiguous numeric styles (03/04/2021) and free text are errors, never guesses.
 from __future__ import annotations
 
 import datetime as _dt
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -232,3 +233,26 @@ def sas_date(values: pd.Series) -> pd.Series:
 def sas_datetime(values: pd.Series) -> pd.Series:
     """datetime64 -> float seconds since 1960-01-01T00:00:00 (NaN for NaT)."""
     return (pd.to_datetime(values) - _SAS_EPOCH).dt.total_seconds().astype("float64")
+
+
+_FORMAT_TOKENS = {"YYYY": r"(?P<y>\d{4})", "MM": r"(?P<m>\d{1,2})", "DD": r"(?P<d>\d{1,2})",
+                  "MON": r"(?P<mon>[A-Za-z]{3})"}
+EXPLICIT_FORMATS = ("MM/DD/YYYY", "DD/MM/YYYY", "MM-DD-YYYY", "DD-MM-YYYY", "DD.MM.YYYY",
+                    "YYYY/MM/DD", "YYYYMMDD")
+
+
+def parse_with_format(values: pd.Series, fmt: str,
+                      year_range: tuple[int, int] = (1900, 2100)) -> DateParse:
+    """Dates in one declared numeric layout (e.g. MM/DD/YYYY, which is ambiguous without the
+    declaration). Values that do not fit the layout fall back to the general parser."""
+    if fmt not in EXPLICIT_FORMATS:
+        raise ValueError(f"unknown date format {fmt!r} (known: {', '.join(EXPLICIT_FORMATS)})")
+    pattern = re.escape(fmt)
+    for token in ("YYYY", "MON", "MM", "DD"):
+        pattern = pattern.replace(token, _FORMAT_TOKENS[token])
+    text = _as_text(values)
+    parts = text.str.extract(f"^{pattern}$")
+    hit = parts["y"].notna()
+    rewritten = text.where(~hit, parts["y"] + "-" + parts["m"].str.zfill(2) + "-"
+                           + parts["d"].str.zfill(2))
+    return parse_raw_dates(rewritten, year_range)

@@ -32,7 +32,8 @@ class Context:
     def __init__(self, frame: pd.DataFrame, primary: str, target: str, target_numeric: bool,
                  lookup: Callable[[str], Any], visits: pd.DataFrame | None,
                  domains: dict[str, pd.DataFrame] | None, usubjid: pd.Series,
-                 default_codelist: str | None) -> None:
+                 default_codelist: str | None, aliases: frozenset[str] = frozenset(),
+                 mapped: dict[str, pd.Series] | None = None) -> None:
         self.frame = frame
         self.primary = primary
         self.target = target
@@ -42,17 +43,28 @@ class Context:
         self.domains = domains or {}
         self.usubjid = usubjid
         self.default_codelist = default_codelist
+        self.aliases = aliases | {primary}
+        self.mapped = mapped if mapped is not None else {}  # target variables mapped so far
 
     def column(self, ref: str) -> pd.Series:
-        return self.frame[qualify(ref, self.primary)]
+        return self.frame[qualify(ref, self.primary, self.aliases)]
+
+    def variable(self, name: str) -> pd.Series:
+        """A target variable mapped earlier in the same block (mapping order)."""
+        if name not in self.mapped:
+            raise SpecError(f"{self.target}: refers to {name}, which must be mapped earlier in "
+                            "the same records block")
+        return self.mapped[name]
 
     def no_errors(self) -> pd.Series:
         return pd.Series("", index=self.frame.index, dtype=object)
 
 
-def qualify(ref: str, primary: str) -> str:
-    """'COL' -> 'primary.COL'; 'alias.COL' stays."""
-    return ref if "." in ref else f"{primary}.{ref}"
+def qualify(ref: str, primary: str, aliases: frozenset[str] | set[str] = frozenset()) -> str:
+    """'COL' -> 'primary.COL'; 'alias.COL' stays when alias is a joined form. Raw column names
+    may contain dots themselves (IT.AETERM): only a known alias prefix counts."""
+    head = ref.split(".", 1)[0]
+    return ref if "." in ref and (head in aliases or head == primary) else f"{primary}.{ref}"
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -124,7 +136,9 @@ def apply_hardcode(ctx: Context, params: Any) -> Result:
 def apply_datetime(ctx: Context, params: Any) -> Result:
     """Raw date (+ optional time) -> ISO 8601; partial dates stay partial, never imputed."""
     spec = params if isinstance(params, dict) else {"date": params}
-    parsed = dates.parse_raw_dates(ctx.column(spec["date"]))
+    raw = ctx.column(spec["date"])
+    parsed = (dates.parse_with_format(raw, spec["format"]) if spec.get("format")
+              else dates.parse_raw_dates(raw))
     iso, errors = parsed.iso, parsed.error.astype(object)
     if "time" in spec:
         times = dates.parse_raw_times(ctx.column(spec["time"]))
@@ -158,7 +172,7 @@ def evaluate_condition(ctx: Context, cond: dict) -> pd.Series:
         subjects = _domain_rows(ctx, spec)["USUBJID"].unique()
         has = ctx.usubjid.isin(subjects)
         return has if "domain_has" in cond else ~has
-    col = ctx.frame.get(qualify(cond["column"], ctx.primary))
+    col = ctx.frame.get(qualify(cond["column"], ctx.primary, ctx.aliases))
     if col is None:
         raise SpecError(f"condition refers to unknown column {cond['column']}")
     present_mask = col.notna()

@@ -183,13 +183,15 @@ class Engine:
         return frame[keep]
 
     def _context(self, frame: pd.DataFrame, block: RecordBlock, ds: DatasetSpec, var: str,
-                 domains: dict[str, pd.DataFrame] | None = None) -> alg.Context:
+                 domains: dict[str, pd.DataFrame] | None = None,
+                 mapped: dict[str, pd.Series] | None = None) -> alg.Context:
         vspec = ds.variable(var) if var else None
         usubjid = derive.derive_usubjid(self.config.studyid, frame[SUBJ])
         return alg.Context(frame=frame, primary=block.source, target=var,
                            target_numeric=bool(vspec and vspec.is_numeric), lookup=self.lookup,
                            visits=self.config.visits, domains=domains, usubjid=usubjid,
-                           default_codelist=vspec.codelist if vspec else None)
+                           default_codelist=vspec.codelist if vspec else None,
+                           aliases=frozenset(block.join), mapped=mapped)
 
     def map_block(self, domain: str, block: RecordBlock, raw: dict[str, pd.DataFrame],
                   valid_subjects: pd.Index | None) -> BlockOutput:
@@ -197,6 +199,9 @@ class Engine:
         frame = self._join(domain, block, raw, one_per_subject=ds.structure.startswith(
             "One record per subject"))
         frame = self._apply_filter(domain, block, frame, self._context(frame, block, ds, ""))
+        if block.one_per_subject:
+            # rows other than the kept one are used by this block only as context
+            frame = frame[~frame[SUBJ].duplicated(keep=block.one_per_subject)]
         if valid_subjects is not None:
             unknown = ~frame[SUBJ].isin(valid_subjects)
             self.ledger.reject(domain, block.name, frame[unknown],
@@ -212,7 +217,7 @@ class Engine:
         for var, rule, supp in rules:
             if alg.rule_phase(rule) == 2:
                 continue
-            ctx = self._context(frame, block, ds, "" if supp else var)
+            ctx = self._context(frame, block, ds, "" if supp else var, mapped=values)
             result = alg.apply_rule(ctx, rule)
             rejected = self._record_errors(domain, block, frame, var, rule, result)
             row_errors |= rejected
@@ -221,6 +226,7 @@ class Engine:
             for extra, series in result.extra.items():
                 values[extra] = series
                 origins[extra] = origins[var]
+        row_errors |= self._required_missing(domain, block, frame, ds, values, row_errors)
         keep = ~row_errors
         self.ledger.mark(block.source, frame.loc[~keep, ROW_COL], "rejected")
         self._reject_joined_of(domain, block, raw, frame.loc[~keep, SUBJ])
@@ -236,17 +242,40 @@ class Engine:
             return bad
         refs = alg.rule_columns(rule)
         column = refs[0] if refs else var
-        source_col = alg.qualify(column, block.source)
-        action = rule.get("on_error") or ("reject" if "." not in column else "flag")
+        source_col = alg.qualify(column, block.source, set(block.join))
+        joined = source_col.split(".", 1)[0] != block.source
+        action = rule.get("on_error") or ("flag" if joined else "reject")
         if action not in ("reject", "flag"):
             raise SpecError(f"{var}: on_error must be reject or flag")
         raw_values = frame.loc[bad, source_col] if source_col in frame else result.values[bad]
         label = var.removeprefix(SUPP_PREFIX)
-        self.ledger.reject(domain, block.name, frame[bad], column.split(".")[-1], raw_values,
+        self.ledger.reject(domain, block.name, frame[bad], source_col.split(".", 1)[1], raw_values,
                            label + ": " + result.errors[bad],
                            "rejected" if action == "reject" else "flagged")
         result.values = result.values.mask(bad, np.nan if result.values.dtype.kind == "f" else "")
         return bad if action == "reject" else bad & False
+
+    def _required_missing(self, domain: str, block: RecordBlock, frame: pd.DataFrame,
+                          ds: DatasetSpec, values: dict[str, pd.Series],
+                          already: pd.Series) -> pd.Series:
+        """A record whose Req variable (mapped here) came out empty cannot be submitted."""
+        missing_any = already.copy()
+        for var, series in values.items():
+            if var.startswith(SUPP_PREFIX) or not ds.has_variable(var) \
+                    or ds.variable(var).core != "Req":
+                continue
+            empty = series.isna() | (series.astype(str) == "")
+            new = empty & ~missing_any
+            if new.any():
+                refs = alg.rule_columns(block.variables.get(var, {"hardcode": ""}))
+                column = alg.qualify(refs[0], block.source, set(block.join)).split(".", 1)[1] \
+                    if refs else var
+                source_col = f"{block.source}.{column}"
+                raw = frame.loc[new, source_col] if source_col in frame else series[new]
+                self.ledger.reject(domain, block.name, frame[new], column, raw,
+                                   f"{var} is required (SDTMIG Core Req) but empty")
+            missing_any |= empty
+        return missing_any
 
     def _reject_joined_of(self, domain: str, block: RecordBlock, raw: dict[str, pd.DataFrame],
                           subjects: pd.Series) -> None:

@@ -23,7 +23,8 @@ from cdisc.yamlsafe import load_yaml
 
 STUDY_KEYS = {"study", "subject_column", "sources", "ct_map", "visits", "epochs", "domains"}
 DOMAIN_KEYS = {"domain", "records"}
-BLOCK_KEYS = {"name", "source", "join", "filter", "variables", "supplemental"}
+BLOCK_KEYS = {"name", "source", "join", "filter", "variables", "supplemental",
+              "one_per_subject"}
 SUPP_KEYS = {"label", "eval"}
 
 
@@ -42,6 +43,7 @@ class RecordBlock:
     filter: dict | None
     variables: dict[str, dict]
     supplemental: dict[str, dict] = field(default_factory=dict)  # QNAM -> {label, eval, rule}
+    one_per_subject: str | None = None  # "first" or "last": keep one raw row per subject
 
 
 @dataclass
@@ -166,9 +168,12 @@ def load_domain(path: Path, specs: Specs, sources: dict[str, Source]) -> DomainM
         flt = b.get("filter")
         if flt is not None and not (isinstance(flt, dict) and "when" in flt and "name" in flt):
             raise SpecError(f"records[{i}].filter needs 'name' and 'when'", file=str(path))
+        keep = b.get("one_per_subject")
+        if keep not in (None, "first", "last"):
+            raise SpecError(f"records[{i}].one_per_subject must be first or last", file=str(path))
         blocks.append(RecordBlock(name=str(b.get("name", f"records[{i}]")), source=source,
                                   join=joins, filter=flt, variables=variables,
-                                  supplemental=supplemental))
+                                  supplemental=supplemental, one_per_subject=keep))
     if not blocks:
         raise SpecError("no 'records' blocks", file=str(path))
     return DomainMapping(domain=domain, blocks=blocks, path=path)
@@ -238,7 +243,7 @@ def check_against_files(config: StudyConfig, raw_dir: Path) -> dict[str, list[st
                 refs += [block.filter["when"].get("column")] if "column" in block.filter["when"] \
                     else []
             for ref in refs:
-                alias, col = alg.qualify(ref, block.source).split(".", 1)
+                alias, col = alg.qualify(ref, block.source, set(block.join)).split(".", 1)
                 if alias not in [block.source, *block.join]:
                     raise SpecError(f"{ref}: source {alias} is not the block's source or a join",
                                     file=str(dm.path))
