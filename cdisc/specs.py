@@ -157,3 +157,43 @@ def load_specs(specs_dir: Path = SPECS_DIR) -> Specs:
     with (specs_dir / "standards.yaml").open(encoding="utf-8") as fh:
         standards = yaml.safe_load(fh)
     return Specs(datasets=datasets, codelists=codelists, standards=standards)
+
+
+@lru_cache(maxsize=4)
+def load_unit_conversions(specs_dir: Path = SPECS_DIR) -> dict[tuple[str, str], tuple[str, float]]:
+    """(LBTESTCD, collected unit) -> (standard unit, factor), from specs/lb_units.csv."""
+    out = {}
+    for r in _read_csv(specs_dir / "lb_units.csv"):
+        out[(r["lbtestcd"], r["from_unit"])] = (r["to_unit"], float(r["factor"]))
+    return out
+
+
+@dataclass(frozen=True)
+class ToxGrade:
+    test: str
+    direction: str  # "low" grades are [from, to); "high" grades are (from, to]
+    grade: int
+    low: tuple[float, str] | None  # (number, "" | "LLN" | "ULN"): number x reference
+    high: tuple[float, str] | None
+
+
+def _bound(text: str) -> tuple[float, str] | None:
+    """'' -> None, '1.5' -> (1.5, ''), 'ULN' -> (1, 'ULN'), '3*ULN' -> (3, 'ULN')."""
+    text = text.strip()
+    if not text:
+        return None
+    if text in ("LLN", "ULN"):
+        return 1.0, text
+    if "*" in text:
+        factor, ref = text.split("*", 1)
+        if ref not in ("LLN", "ULN"):
+            raise SpecError(f"bad CTCAE bound {text!r}")
+        return float(factor), ref
+    return float(text), ""
+
+
+@lru_cache(maxsize=4)
+def load_ctcae_grades(specs_dir: Path = SPECS_DIR) -> tuple[ToxGrade, ...]:
+    """CTCAE lab grading criteria from specs/ctcae_lab.csv."""
+    return tuple(ToxGrade(r["lbtestcd"], r["direction"], int(r["grade"]), _bound(r["from"]),
+                          _bound(r["to"])) for r in _read_csv(specs_dir / "ctcae_lab.csv"))

@@ -96,3 +96,17 @@ def write_mini_study(folder: Path) -> Path:
 @pytest.fixture()
 def mini_raw(tmp_path: Path) -> Path:
     return write_mini_study(tmp_path / "raw")
+
+
+@pytest.fixture()
+def dm_ex_mapping(tmp_path: Path) -> Path:
+    """The demo mapping restricted to DM and EX (the forms the mini study has)."""
+    import re
+    import shutil
+
+    folder = tmp_path / "mapping_dm_ex"
+    shutil.copytree(DEMO_MAPPING, folder)
+    study = (folder / "study.yaml").read_text()
+    study = re.sub(r"^domains: .*$", "domains: [DM, EX]", study, flags=re.M)
+    (folder / "study.yaml").write_text(study)
+    return folder

@@ -9,7 +9,6 @@ from click.testing import CliRunner
 
 from cdisc import __version__
 from cdisc.cli import main
-from tests.conftest import DEMO_MAPPING
 
 
 def _invoke(*args: str):
@@ -23,9 +22,9 @@ def test_version_and_help() -> None:
         assert result.exit_code == 0 and "Usage:" in result.output
 
 
-def test_sdtm_writes_every_output(mini_raw: Path, tmp_path: Path) -> None:
+def test_sdtm_writes_every_output(mini_raw: Path, dm_ex_mapping: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    result = _invoke("sdtm", str(mini_raw), "--mapping", str(DEMO_MAPPING), "--out", str(out))
+    result = _invoke("sdtm", str(mini_raw), "--mapping", str(dm_ex_mapping), "--out", str(out))
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
     assert names == ["define.html", "define.xml", "dm.json", "dm.xpt", "ex.json", "ex.xpt",
@@ -34,21 +33,22 @@ def test_sdtm_writes_every_output(mini_raw: Path, tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".out.*"))  # no temp folders left
 
 
-def test_sdtm_is_byte_identical_on_rerun(mini_raw: Path, tmp_path: Path) -> None:
+def test_sdtm_is_byte_identical_on_rerun(mini_raw: Path, dm_ex_mapping: Path, tmp_path: Path) -> None:
     outs = []
     for name in ("a", "b"):
         out = tmp_path / name
-        assert _invoke("sdtm", str(mini_raw), "--mapping", str(DEMO_MAPPING), "--out",
+        assert _invoke("sdtm", str(mini_raw), "--mapping", str(dm_ex_mapping), "--out",
                        str(out)).exit_code == 0
         outs.append({p.name: p.read_bytes() for p in out.iterdir()})
     assert outs[0] == outs[1]
 
 
-def test_missing_column_is_one_line_exit_2_and_no_output(mini_raw: Path, tmp_path: Path) -> None:
+def test_missing_column_is_one_line_exit_2_and_no_output(mini_raw: Path, dm_ex_mapping: Path,
+                                                         tmp_path: Path) -> None:
     text = (mini_raw / "cart.csv").read_text().replace("INFDOSE", "DOSE")
     (mini_raw / "cart.csv").write_text(text)
     out = tmp_path / "out"
-    result = _invoke("sdtm", str(mini_raw), "--mapping", str(DEMO_MAPPING), "--out", str(out))
+    result = _invoke("sdtm", str(mini_raw), "--mapping", str(dm_ex_mapping), "--out", str(out))
     assert result.exit_code == 2
     assert result.output.strip() == "error: cart.csv, row 0, column INFDOSE: column INFDOSE " \
         "(needed by EX mapping 'car-t infusion') is missing"
@@ -56,9 +56,9 @@ def test_missing_column_is_one_line_exit_2_and_no_output(mini_raw: Path, tmp_pat
     assert not out.exists() and not list(tmp_path.glob(".out.*"))
 
 
-def test_bad_mapping_spec_is_one_line_exit_2(mini_raw: Path, tmp_path: Path) -> None:
-    mapping = tmp_path / "mapping"
-    shutil.copytree(DEMO_MAPPING, mapping)
+def test_bad_mapping_spec_is_one_line_exit_2(mini_raw: Path, dm_ex_mapping: Path,
+                                             tmp_path: Path) -> None:
+    mapping = dm_ex_mapping
     ex = (mapping / "EX.yaml").read_text().replace("{hardcode: INTRAVENOUS}",
                                                    "{transmogrify: INTRAVENOUS}")
     (mapping / "EX.yaml").write_text(ex)
@@ -71,13 +71,14 @@ def test_bad_mapping_spec_is_one_line_exit_2(mini_raw: Path, tmp_path: Path) -> 
     assert not out.exists()
 
 
-def test_failed_run_keeps_the_previous_output(mini_raw: Path, tmp_path: Path) -> None:
+def test_failed_run_keeps_the_previous_output(mini_raw: Path, dm_ex_mapping: Path,
+                                             tmp_path: Path) -> None:
     out = tmp_path / "out"
-    assert _invoke("sdtm", str(mini_raw), "--mapping", str(DEMO_MAPPING), "--out",
+    assert _invoke("sdtm", str(mini_raw), "--mapping", str(dm_ex_mapping), "--out",
                    str(out)).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     (mini_raw / "dm.csv").write_text("")
-    result = _invoke("sdtm", str(mini_raw), "--mapping", str(DEMO_MAPPING), "--out", str(out))
+    result = _invoke("sdtm", str(mini_raw), "--mapping", str(dm_ex_mapping), "--out", str(out))
     assert result.exit_code == 2 and "dm.csv" in result.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
 
@@ -121,9 +122,10 @@ def test_demo_command_is_deterministic(tmp_path: Path) -> None:
     assert outs[0] == outs[1] and "dm.csv" in outs[0] and "ld.xpt" in outs[0]
 
 
-def test_unwritable_output_is_one_line_exit_2(mini_raw: Path, tmp_path: Path) -> None:
+def test_unwritable_output_is_one_line_exit_2(mini_raw: Path, dm_ex_mapping: Path,
+                                              tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    result = _invoke("sdtm", str(mini_raw), "--mapping", str(DEMO_MAPPING), "--out",
+    result = _invoke("sdtm", str(mini_raw), "--mapping", str(dm_ex_mapping), "--out",
                      str(blocker / "out"))
     assert result.exit_code == 2 and result.output.startswith("error: ")

@@ -11,13 +11,12 @@ import pytest
 from cdisc.sdtm.engine import map_study
 from cdisc.sdtm.mapping import load_study
 from cdisc.specs import load_specs
-from tests.conftest import DEMO_MAPPING
 
 
 @pytest.fixture()
-def result(mini_raw: Path):
+def result(mini_raw: Path, dm_ex_mapping: Path):
     specs = load_specs()
-    return map_study(load_study(DEMO_MAPPING, specs), mini_raw, specs)
+    return map_study(load_study(dm_ex_mapping, specs), mini_raw, specs)
 
 
 def _dm(result) -> pd.DataFrame:
@@ -147,11 +146,8 @@ def test_trace_points_at_source_rows(result) -> None:
     assert not math.isnan(ex_trace["seq"].iloc[0])
 
 
-def test_supplemental_qualifiers(mini_raw: Path, tmp_path: Path) -> None:
-    import shutil
-
-    mapping = tmp_path / "mapping"
-    shutil.copytree(DEMO_MAPPING, mapping)
+def test_supplemental_qualifiers(mini_raw: Path, dm_ex_mapping: Path) -> None:
+    mapping = dm_ex_mapping
     text = (mapping / "EX.yaml").read_text()
     text = text.replace("    filter:\n      name: infusion not given",
                         "    supplemental:\n      INFTIMKN:\n        label: Infusion Time Known\n"

@@ -156,6 +156,7 @@ def apply_visit(ctx: Context, params: Any) -> Result:
     folder = _text(ctx.column(params)).str.upper()
     table = ctx.visits.set_index("folder")
     visit = folder.map(table["visit"])
+    # unscheduled folders carry no number here: --VISITNUM is derived from their date later
     visitnum = folder.map(table["visitnum"]).astype("float64")
     unknown = visit.isna() & (folder != "")
     errors = pd.Series(np.where(unknown, "visit folder not in the study visit table", ""),
@@ -298,6 +299,21 @@ ALGORITHMS: dict[str, Algorithm] = {
     "first": Algorithm(apply_first, "Derived", phase=2),
     "last": Algorithm(apply_last, "Derived", phase=2),
 }
+
+def _register_findings() -> None:
+    from cdisc.sdtm import findings as f
+
+    ALGORITHMS.update({
+        "standard_value": Algorithm(f.apply_standard_value, "Derived"),
+        "standard_text": Algorithm(f.apply_standard_text, "Derived"),
+        "standard_unit": Algorithm(f.apply_standard_unit, "Derived"),
+        "reference_range": Algorithm(f.apply_reference_range, "Derived"),
+        "ctcae_grade": Algorithm(f.apply_ctcae_grade, "Derived"),
+        "decode": Algorithm(f.apply_decode, "Assigned"),
+    })
+
+
+_register_findings()
 RULE_OPTIONS = {"on_error", "origin", "method", "source"}
 
 

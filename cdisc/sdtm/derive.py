@@ -17,6 +17,9 @@ METHODS = {
            "dataset keys, then by source file and row (stable for reordered input).",
     "DY": "Study day of the date relative to DM.RFSTDTC: date - RFSTDTC + 1 on or after "
           "RFSTDTC, date - RFSTDTC before it (no day 0); null when either date is partial.",
+    "LOBXFL": "Y on the last record with a result on or before DM.RFXSTDTC (first exposure) per "
+              "subject, test, specimen and method; date/times compared when both have a time, "
+              "else dates.",
     "EPOCH": "Epoch of the record's start date from the study's epoch windows (see study.yaml); "
              "null when the date is partial or before every window.",
 }
@@ -100,3 +103,61 @@ def start_date_column(columns: list[str], domain: str) -> str | None:
 
 
 
+
+
+def derive_unscheduled_visitnum(table: pd.DataFrame, date_col: str,
+                                unscheduled: str = "UNSCHEDULED") -> pd.Series:
+    """VISITNUM of unscheduled visits: the subject's latest planned VISITNUM on or before the
+    visit date (in this domain) plus 0.01 per distinct unscheduled date after it (SDTMIG)."""
+    visitnum = table["VISITNUM"].astype("float64").copy()
+    todo = (table["VISIT"] == unscheduled) & visitnum.isna()
+    when = dates.iso_to_date(table[date_col])
+    todo &= when.notna()
+    if not todo.any():
+        return visitnum
+    subject = table["USUBJID"].astype(object)
+    planned = pd.DataFrame({"USUBJID": subject, "when": when, "num": visitnum})
+    planned = planned[planned["num"].notna() & planned["when"].notna()]
+    planned = planned.groupby(["USUBJID", "when"], as_index=False)["num"].max()
+    planned["USUBJID"] = planned["USUBJID"].astype(object)
+    planned["num"] = planned.groupby("USUBJID")["num"].cummax()
+    visits = pd.DataFrame({"USUBJID": subject[todo], "when": when[todo],
+                           "row": table.index[todo]})
+    distinct = visits.drop_duplicates(["USUBJID", "when"]).sort_values("when")
+    based = pd.merge_asof(distinct, planned.sort_values("when"), on="when", by="USUBJID",
+                          direction="backward")
+    based["num"] = based["num"].fillna(0.0)
+    based["k"] = based.sort_values("when").groupby(["USUBJID", "num"]).cumcount() + 1
+    based["visitnum"] = (based["num"].round(0) + 0.01 * based["k"]).round(2)
+    values = visits.merge(based[["USUBJID", "when", "visitnum"]], on=["USUBJID", "when"])
+    visitnum.loc[values["row"].to_numpy()] = values["visitnum"].to_numpy()
+    return visitnum
+
+
+def derive_last_obs_before_exposure(table: pd.DataFrame, dm: pd.DataFrame, date_col: str,
+                                    result_col: str, by: list[str],
+                                    reference: str = "RFXSTDTC") -> pd.Series:
+    """--LOBXFL: "Y" on the last record with a result dated on or before the subject's first
+    exposure (DM.RFXSTDTC), per subject and `by` group. Compared on full date/times when both
+    have a time, else on dates (a same-day sample of unknown time counts as before)."""
+    ref = table["USUBJID"].map(dm.set_index("USUBJID")[reference]).fillna("").astype(str)
+    dtc = table[date_col].astype(str)
+    both_timed = dtc.str.contains("T") & ref.str.contains("T")
+    when = pd.to_datetime(dtc.where(both_timed, dtc.str[:10]).where(
+        dtc.str.match(r"\d{4}-\d{2}-\d{2}"), None), errors="coerce", format="ISO8601")
+    limit = pd.to_datetime(ref.where(both_timed, ref.str[:10]).where(
+        ref.str.match(r"\d{4}-\d{2}-\d{2}"), None), errors="coerce", format="ISO8601")
+    has_result = table[result_col].astype(str).str.strip() != ""
+    eligible = has_result & when.notna() & limit.notna() & (when <= limit)
+    candidates = table.loc[eligible, ["USUBJID", *by]].assign(__when=when[eligible])
+    flag = pd.Series("", index=table.index, dtype=object)
+    if candidates.empty:
+        return flag
+    # latest date wins; among equal dates the later record (stable order) wins
+    last = candidates.sort_values("__when", kind="stable").groupby(
+        ["USUBJID", *by], sort=False, dropna=False).tail(1).index
+    flag.loc[last] = "Y"
+    return flag
+
+
+DERIVATIONS = {"last_observation_before_exposure"}

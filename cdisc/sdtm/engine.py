@@ -20,7 +20,7 @@ from cdisc.io.raw import FILE_COL, ROW_COL, read_raw
 from cdisc.model import Column, Dataset, Origin
 from cdisc.sdtm import algorithms as alg
 from cdisc.sdtm import derive
-from cdisc.sdtm.mapping import RecordBlock, StudyConfig, check_against_files
+from cdisc.sdtm.mapping import RecordBlock, StudyConfig, check_against_files, used_sources
 from cdisc.specs import DatasetSpec, Specs
 from cdisc.terminology import CTLookup, build_lookup
 
@@ -104,6 +104,7 @@ class Engine:
         self.specs = specs
         self.ledger = Ledger()
         self._lookups: dict[str, CTLookup] = {}
+        self.derived_methods: dict[tuple[str, str], str] = {}
 
     # -- helpers ---------------------------------------------------------------------------------
     def lookup(self, name: str) -> CTLookup:
@@ -119,7 +120,8 @@ class Engine:
     def read_sources(self, raw_dir: Path) -> dict[str, pd.DataFrame]:
         check_against_files(self.config, raw_dir)
         raw = {}
-        for alias, src in self.config.sources.items():
+        for alias in used_sources(self.config):
+            src = self.config.sources[alias]
             df = read_raw(raw_dir / src.file)
             df[SUBJ] = self._subject(df, alias)
             self.ledger.add_source(alias, src.file, len(df))
@@ -347,8 +349,12 @@ class Engine:
         dm_table = tables["DM"]
         for d, table in tables.items():
             table = self.derive_shared(d, table, dm_table)
+            table = self.derive_domain(d, table, dm_table)
             supp_specs = {q: spec for o in outputs[d] for q, spec in o.block.supplemental.items()}
             supp = self.to_supp(d, table, supp_specs, origins[d])
+            for (dom, var), text in self.derived_methods.items():
+                if dom == d:
+                    origins[d][var], methods[d][var] = "Derived", text
             dataset, trace = self.to_dataset(d, table, origins[d], methods[d])
             datasets[d] = dataset
             traces.append(trace)
@@ -358,12 +364,27 @@ class Engine:
         return MappingResult(datasets, self.ledger.reject_table(), self.ledger.reconciliation(),
                              trace)
 
+    def derive_domain(self, domain: str, table: pd.DataFrame, dm: pd.DataFrame) -> pd.DataFrame:
+        """Domain-level derivations the mapping asks for (e.g. LBLOBXFL)."""
+        mapping = next(m for m in self.config.domains if m.domain == domain)
+        for entry in mapping.derivations:
+            params = entry["last_observation_before_exposure"]
+            flag = params["flag"]
+            table[flag] = derive.derive_last_obs_before_exposure(
+                table, dm, params.get("date", f"{domain}DTC"),
+                params.get("result", f"{domain}STRESC"), list(params.get("by", [])),
+                params.get("reference", "RFXSTDTC"))
+            self.derived_methods[(domain, flag)] = derive.METHODS["LOBXFL"]
+        return table
+
     def derive_shared(self, domain: str, table: pd.DataFrame, dm: pd.DataFrame) -> pd.DataFrame:
         ds = self.specs.dataset(domain)
         rfstdtc = dm.set_index("USUBJID")["RFSTDTC"] if "RFSTDTC" in dm else pd.Series(dtype=object)
         for dtc, dy in derive.study_day_pairs(list(table.columns), ds.has_variable):
             table[dy] = derive.derive_study_day(table[dtc], table["USUBJID"], rfstdtc)
         start = derive.start_date_column(list(table.columns), domain)
+        if "VISIT" in table and "VISITNUM" in table and start:
+            table["VISITNUM"] = derive.derive_unscheduled_visitnum(table, start)
         if ds.has_variable("EPOCH") and self.config.epochs and start and domain != "DM":
             table["EPOCH"] = derive.derive_epoch(table[start], table["USUBJID"], dm,
                                                  self.config.epochs)

@@ -17,12 +17,13 @@ import pandas as pd
 from cdisc.errors import SpecError
 from cdisc.io.raw import read_header
 from cdisc.sdtm import algorithms as alg
+from cdisc.sdtm.derive import DERIVATIONS
 from cdisc.specs import Specs
 from cdisc.terminology import StudyCT, build_lookup
 from cdisc.yamlsafe import load_yaml
 
 STUDY_KEYS = {"study", "subject_column", "sources", "ct_map", "visits", "epochs", "domains"}
-DOMAIN_KEYS = {"domain", "records"}
+DOMAIN_KEYS = {"domain", "records", "derivations"}
 BLOCK_KEYS = {"name", "source", "join", "filter", "variables", "supplemental",
               "one_per_subject"}
 SUPP_KEYS = {"label", "eval"}
@@ -51,6 +52,7 @@ class DomainMapping:
     domain: str
     blocks: list[RecordBlock]
     path: Path
+    derivations: list[dict] = field(default_factory=list)  # domain-level, after DM is built
 
 
 @dataclass
@@ -130,7 +132,7 @@ def _load_visits(path: Path) -> pd.DataFrame:
     if df["folder"].duplicated().any():
         raise SpecError("visit folders must be unique", file=str(path))
     df["folder"] = df["folder"].str.strip().str.upper()
-    df["visitnum"] = pd.to_numeric(df["visitnum"])
+    df["visitnum"] = pd.to_numeric(df["visitnum"].replace("", None))
     return df
 
 
@@ -176,7 +178,16 @@ def load_domain(path: Path, specs: Specs, sources: dict[str, Source]) -> DomainM
                                   supplemental=supplemental, one_per_subject=keep))
     if not blocks:
         raise SpecError("no 'records' blocks", file=str(path))
-    return DomainMapping(domain=domain, blocks=blocks, path=path)
+    derivations = list(raw.get("derivations") or [])
+    for d in derivations:
+        if not isinstance(d, dict) or len(d) != 1 or next(iter(d)) not in DERIVATIONS:
+            raise SpecError(f"derivations entries are one of {sorted(DERIVATIONS)}, got {d}",
+                            file=str(path))
+        params = next(iter(d.values()))
+        if not ds.has_variable(str(params.get("flag", ""))):
+            raise SpecError(f"derivation flag {params.get('flag')!r} is not a {domain} variable",
+                            file=str(path))
+    return DomainMapping(domain=domain, blocks=blocks, path=path, derivations=derivations)
 
 
 def _load_supplemental(spec: object, path: Path) -> dict[str, dict]:
@@ -224,10 +235,17 @@ def check_terminology(config: StudyConfig, specs: Specs) -> None:
                                         file=str(dm.path))
 
 
+def used_sources(config: StudyConfig) -> list[str]:
+    """Aliases of the raw forms the listed domains read (as source or join)."""
+    used = {a for d in config.domains for b in d.blocks for a in (b.source, *b.join)}
+    return [a for a in config.sources if a in used]
+
+
 def check_against_files(config: StudyConfig, raw_dir: Path) -> dict[str, list[str]]:
     """Every source file exists and has every column the mappings read. Returns the headers."""
     headers: dict[str, list[str]] = {}
-    for alias, src in config.sources.items():
+    for alias in used_sources(config):
+        src = config.sources[alias]
         path = _inside(raw_dir, src.file, config.folder / "study.yaml")
         if not path.exists():
             raise SpecError(f"source {alias}: raw file {src.file} not found in {raw_dir}")

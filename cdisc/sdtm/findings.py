@@ -1,0 +1,166 @@
+"""Algorithms for Findings results: standard units, reference range indicator, CTCAE grade,
+test-name decode. They read target variables mapped earlier in the same block (LBTESTCD,
+LBORRES, LBORRESU...), so the mapping lists those first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc.sdtm.algorithms import Context, Result
+from cdisc.specs import load_ctcae_grades, load_unit_conversions
+
+CENSORED = r"^\s*([<>]=?)\s*([0-9]*\.?[0-9]+)\s*$"
+
+
+def _number_text(values: pd.Series) -> pd.Series:
+    """Numbers as plain text: up to 6 decimals, no trailing zeros ('20.52', '3', '0.0555')."""
+    uniq = values.dropna().unique()
+    text = {v: np.format_float_positional(round(float(v), 6), trim="-") for v in uniq}
+    return values.map(text).fillna("").astype(object)
+
+
+def _conversion(ctx: Context, spec: dict) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(factor, standard unit, unknown-conversion mask) for each record."""
+    table = load_unit_conversions()
+    test = ctx.variable(spec.get("test", "LBTESTCD")).astype(str)
+    unit = ctx.variable(spec.get("unit", "LBORRESU")).astype(str)
+    keys = pd.Series(list(zip(test, unit, strict=True)), index=test.index)
+    found = keys.map(table)
+    factor = found.map(lambda t: t[1], na_action="ignore").astype("float64")
+    std_unit = found.map(lambda t: t[0], na_action="ignore").fillna("").astype(object)
+    return factor, std_unit, found.isna()
+
+
+def _parse(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(number, censoring operator '<'/'>' or '', not-a-number mask) of result text."""
+    text = values.astype(object).fillna("").astype(str).str.strip()
+    number = pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
+    censored = text.str.extract(CENSORED)
+    operator = censored[0].fillna("").astype(object)
+    limit = pd.to_numeric(censored[1], errors="coerce")
+    bad = number.isna() & limit.isna() & (text != "")
+    return number.where(operator == "", limit), operator, bad
+
+
+def _below_limit(ctx: Context, spec: dict, raw: pd.Series, value: pd.Series,
+                 operator: pd.Series, bad: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """Results reported as words meaning 'below the limit of quantitation' (e.g. BLQ) become
+    '<LLOQ', with the limit read from a raw column."""
+    below = spec.get("below_limit")
+    if not below:
+        return value, operator, bad
+    words = {str(w).strip().casefold() for w in below["values"]}
+    hit = raw.astype(str).str.strip().str.casefold().isin(words)
+    limit = pd.to_numeric(ctx.column(below["limit"]).astype(str).str.strip(), errors="coerce")
+    value = value.mask(hit, limit)
+    operator = operator.mask(hit & limit.notna(), "<")
+    bad = bad & ~(hit & limit.notna())
+    return value, operator, bad
+
+
+def _standard(ctx: Context, spec: dict) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+    raw = ctx.variable(spec.get("value", "LBORRES"))
+    value, operator, bad = _below_limit(ctx, spec, raw, *_parse(raw))
+    factor, std_unit, unknown = _conversion(ctx, spec)
+    converted = (value * factor).round(6)
+    errors = pd.Series("", index=value.index, dtype=object)
+    errors = errors.mask(bad, "result is not a number")
+    errors = errors.mask(~bad & value.notna() & unknown,
+                         "no conversion for this test and unit in specs/lb_units.csv")
+    return converted, operator, std_unit, errors
+
+
+def apply_standard_value(ctx: Context, params: Any) -> Result:
+    """Numeric result in the standard unit (censored '<0.1' results have none)."""
+    converted, operator, _, errors = _standard(ctx, params or {})
+    return Result(converted.where((operator == "") & (errors == ""), np.nan), errors)
+
+
+def apply_standard_text(ctx: Context, params: Any) -> Result:
+    """Character result in the standard unit: '20.52', or '<0.1' for a censored result."""
+    converted, operator, _, errors = _standard(ctx, params or {})
+    text = (operator + _number_text(converted)).where(converted.notna(), "")
+    return Result(text.where(errors == "", "").astype(object), errors)
+
+
+def apply_standard_unit(ctx: Context, params: Any) -> Result:
+    """The standard unit of the test (specs/lb_units.csv) when a result exists."""
+    spec = params or {}
+    value = ctx.variable(spec.get("value", "LBORRES")).astype(str).str.strip()
+    _, std_unit, unknown = _conversion(ctx, spec)
+    has = value != ""
+    errors = pd.Series(np.where(has & unknown, "no conversion for this test and unit in "
+                                "specs/lb_units.csv", ""), index=value.index, dtype=object)
+    return Result(std_unit.where(has, "").astype(object), errors)
+
+
+def apply_reference_range(ctx: Context, params: Any) -> Result:
+    """LOW below the standard low limit, HIGH above the high limit, NORMAL between."""
+    spec = params or {}
+    value = ctx.variable(spec.get("value", "LBSTRESN"))
+    low = ctx.variable(spec.get("low", "LBSTNRLO"))
+    high = ctx.variable(spec.get("high", "LBSTNRHI"))
+    out = pd.Series("", index=value.index, dtype=object)
+    known = value.notna() & (low.notna() | high.notna())
+    out = out.mask(known, "NORMAL")
+    out = out.mask(value.notna() & low.notna() & (value < low), "LOW")
+    out = out.mask(value.notna() & high.notna() & (value > high), "HIGH")
+    return Result(out, pd.Series("", index=value.index, dtype=object))
+
+
+def _limit(bound: tuple[float, str] | None, lln: pd.Series, uln: pd.Series,
+           default: float) -> pd.Series:
+    if bound is None:
+        return pd.Series(default, index=lln.index)
+    factor, ref = bound
+    if ref == "LLN":
+        return lln * factor
+    if ref == "ULN":
+        return uln * factor
+    return pd.Series(factor, index=lln.index)
+
+
+def apply_ctcae_grade(ctx: Context, params: Any) -> Result:
+    """CTCAE v5.0 grade of a lab result ('0'..'4'); '' when the test is not graded or the
+    needed reference limit is missing. Criteria: specs/ctcae_lab.csv."""
+    spec = params or {}
+    test = ctx.variable(spec.get("test", "LBTESTCD")).astype(str)
+    value = ctx.variable(spec.get("value", "LBSTRESN"))
+    lln = ctx.variable(spec.get("low", "LBSTNRLO"))
+    uln = ctx.variable(spec.get("high", "LBSTNRHI"))
+    grade = pd.Series("", index=value.index, dtype=object)
+    for g in load_ctcae_grades():
+        rows = (test == g.test) & value.notna()
+        if not rows.any():
+            continue
+        lo = _limit(g.low, lln, uln, -np.inf)
+        hi = _limit(g.high, lln, uln, np.inf)
+        inside = (value >= lo) & (value < hi) if g.direction == "low" \
+            else (value > lo) & (value <= hi)
+        grade = grade.mask(rows & inside & lo.notna() & hi.notna(), str(g.grade))
+        normal = (value >= lln) if g.direction == "low" else (value <= uln)
+        grade = grade.mask(rows & (grade == "") & normal.fillna(False), "0")
+    return Result(grade, pd.Series("", index=value.index, dtype=object))
+
+
+def apply_decode(ctx: Context, params: Any) -> Result:
+    """Name of a coded value: the term with the same NCI code in the paired codelist (e.g.
+    LBTESTCD -> LBTEST), else the study CT map entry for the code (sponsor-defined tests)."""
+    codes = ctx.variable(params["variable"]).astype(str)
+    lookup = ctx.lookup(params["codelist"])
+    source = ctx.lookup(params.get("from", params["variable"]))
+    by_code: dict[str, str] = {}
+    if lookup.codelist is not None and source.codelist is not None:
+        names = {t.code: v for v, t in lookup.codelist.terms.items()}
+        by_code = {v: names[t.code] for v, t in source.codelist.terms.items() if t.code in names}
+    decoded = codes.map(by_code)
+    mapped, unmapped = lookup.map(codes.where(decoded.isna(), ""))
+    decoded = decoded.fillna(mapped.where(mapped != "", np.nan))
+    missing = decoded.isna() & (codes != "")
+    errors = pd.Series(np.where(missing, f"no {params['codelist']} name for this code", ""),
+                       index=codes.index, dtype=object)
+    return Result(decoded.fillna("").astype(object), errors)
