@@ -14,9 +14,12 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SDTM_DATASETS = ["DM", "EX", "AE", "DS", "RS", "LB", "SUPPQUAL"]
+SDTM_DATASETS = ["DM", "EX", "CM", "PR", "AE", "MH", "DS", "RS", "LB", "SUPPQUAL"]
 ADAM_DATASETS = {"ADSL": "Subject-Level Analysis Dataset", "ADRS": "Basic Data Structure",
                  "ADTTE": "Basic Data Structure"}
+# Natural keys of datasets added after the hand-edited ones (which keep their keys column)
+DEFAULT_KEYS = {"CM": "STUDYID USUBJID CMTRT CMSTDTC", "PR": "STUDYID USUBJID PRTRT PRSTDTC",
+                "MH": "STUDYID USUBJID MHCAT MHTERM MHSTDTC"}
 # Codelists used by the mappings or the guides that no IG variable references directly.
 EXTRA_CODELISTS = ["C124298", "C66742", "C66734"]
 
@@ -61,7 +64,8 @@ def vendor_sdtm(ref: Path) -> set[str]:
             old = keep.get(r["Dataset Name"], {})
             ds_out.append({"dataset": r["Dataset Name"], "label": r["Dataset Label"],
                            "class": r["Class"], "structure": r["Structure"],
-                           "keys": old.get("keys", "STUDYID USUBJID")})
+                           "keys": old.get("keys", DEFAULT_KEYS.get(r["Dataset Name"],
+                                                                    "STUDYID USUBJID"))})
     ds_out.sort(key=lambda r: SDTM_DATASETS.index(r["dataset"]))
     write_csv(ROOT / "specs/sdtm/datasets.csv", list(ds_out[0]), ds_out)
     return codes
