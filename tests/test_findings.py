@@ -1,0 +1,144 @@
+"""Findings algorithms and domain derivations, with values derived by hand from the guide's
+conversion factors and CTCAE v5.0 boundaries."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cdisc.sdtm import algorithms as alg
+from cdisc.sdtm import derive
+from cdisc.specs import load_specs
+from cdisc.terminology import StudyCT, build_lookup
+
+
+def ctx(mapped: dict[str, list], raw: dict[str, list] | None = None) -> alg.Context:
+    n = len(next(iter(mapped.values())))
+    frame = pd.DataFrame({f"f.{k}": v for k, v in (raw or {"X": [""] * n}).items()})
+    specs = load_specs()
+    series = {k: pd.Series(v, dtype=object if isinstance(v[0], str) else "float64")
+              for k, v in mapped.items()}
+    return alg.Context(frame, "f", "T", False, lambda c: build_lookup(c, specs, StudyCT()),
+                       None, None, pd.Series(["S"] * n), None, mapped=series)
+
+
+def run(rule: dict, mapped: dict, raw: dict | None = None) -> alg.Result:
+    return alg.apply_rule(ctx(mapped, raw), rule)
+
+
+LAB = {"LBTESTCD": ["BILI", "CREAT", "HGB", "NEUT", "NEUT", "GLUC", "NEUT", "ALT"],
+       "LBORRESU": ["mg/dL", "mg/dL", "g/dL", "10^6/L", "10^9/L", "mg/dL", "10^9/L", "furlong"],
+       "LBORRES": ["1.2", "1", "8.5", "1520", "<0.1", "90", "pending", "40"]}
+STD = {"value": "LBORRES", "unit": "LBORRESU", "test": "LBTESTCD"}
+
+
+def test_standard_values_units_and_text() -> None:
+    value = run({"standard_value": STD}, LAB)
+    text = run({"standard_text": STD}, LAB)
+    unit = run({"standard_unit": STD}, LAB)
+    # 1.2 x 17.1 = 20.52; 1 x 88.4; 8.5 x 10; 1520 /uL x 0.001; censored; 90 x 0.0555 = 4.995
+    assert list(value.values[:6].fillna(-1)) == [20.52, 88.4, 85.0, 1.52, -1, 4.995]
+    assert list(text.values[:6]) == ["20.52", "88.4", "85", "1.52", "<0.1", "4.995"]
+    assert list(unit.values[:6]) == ["umol/L", "umol/L", "g/L", "10^9/L", "10^9/L", "mmol/L"]
+    assert value.errors.iloc[6] == "result is not a number"
+    assert value.errors.iloc[7] == "no conversion for this test and unit in specs/lb_units.csv"
+    assert list(value.errors[:6]) == [""] * 6
+
+
+def test_below_limit_of_quantitation() -> None:
+    mapped = {"LBTESTCD": ["CARTCOPY", "CARTCOPY"], "LBORRESU": ["copies/ug", "copies/ug"],
+              "LBORRES": ["BLQ", "1234"]}
+    spec = {**STD, "below_limit": {"values": ["blq"], "limit": "LLOQ"}}
+    text = run({"standard_text": spec}, mapped, {"LLOQ": ["50", "50"]})
+    value = run({"standard_value": spec}, mapped, {"LLOQ": ["50", "50"]})
+    assert list(text.values) == ["<50", "1234"]
+    assert np.isnan(value.values.iloc[0]) and value.values.iloc[1] == 1234.0
+
+
+def test_reference_range_indicator() -> None:
+    r = run({"reference_range": {}}, {"LBSTRESN": [1.0, 2.0, 5.0, 9.0, np.nan, 3.0],
+                                      "LBSTNRLO": [2.0, 2.0, 2.0, 2.0, 2.0, np.nan],
+                                      "LBSTNRHI": [8.0, 8.0, 8.0, 8.0, 8.0, np.nan]})
+    assert list(r.values) == ["LOW", "NORMAL", "NORMAL", "HIGH", "", ""]
+
+
+@pytest.mark.parametrize("test,value,lln,uln,grade", [
+    # neutrophils (LLN 2.0): < LLN - 1.5 = 1; < 1.5 - 1.0 = 2; < 1.0 - 0.5 = 3; < 0.5 = 4
+    ("NEUT", 2.0, 2.0, 7.5, "0"), ("NEUT", 1.99, 2.0, 7.5, "1"), ("NEUT", 1.5, 2.0, 7.5, "1"),
+    ("NEUT", 1.49, 2.0, 7.5, "2"), ("NEUT", 1.0, 2.0, 7.5, "2"), ("NEUT", 0.99, 2.0, 7.5, "3"),
+    ("NEUT", 0.5, 2.0, 7.5, "3"), ("NEUT", 0.49, 2.0, 7.5, "4"),
+    # platelets (LLN 150): 75 is grade 1, 74.9 grade 2, 50 grade 2, 25 grade 3, 24 grade 4
+    ("PLAT", 75, 150, 400, "1"), ("PLAT", 74.9, 150, 400, "2"), ("PLAT", 50, 150, 400, "2"),
+    ("PLAT", 25, 150, 400, "3"), ("PLAT", 24, 150, 400, "4"),
+    # haemoglobin g/L (LLN 120): 100 grade 1, 99 grade 2, 80 grade 2, 79 grade 3
+    ("HGB", 100, 120, 160, "1"), ("HGB", 99, 120, 160, "2"), ("HGB", 80, 120, 160, "2"),
+    ("HGB", 79, 120, 160, "3"),
+    # ALT (ULN 40): 40 grade 0; 41 grade 1; 120 (3x) grade 1; 121 grade 2; 200 grade 2;
+    # 800 (20x) grade 3; 801 grade 4
+    ("ALT", 40, 7, 40, "0"), ("ALT", 41, 7, 40, "1"), ("ALT", 120, 7, 40, "1"),
+    ("ALT", 121, 7, 40, "2"), ("ALT", 200, 7, 40, "2"), ("ALT", 800, 7, 40, "3"),
+    ("ALT", 801, 7, 40, "4"),
+    # creatinine (ULN 100): 150 grade 1, 151 grade 2, 300 grade 2, 600 grade 3, 601 grade 4
+    ("CREAT", 150, 50, 100, "1"), ("CREAT", 151, 50, 100, "2"), ("CREAT", 300, 50, 100, "2"),
+    ("CREAT", 600, 50, 100, "3"), ("CREAT", 601, 50, 100, "4"),
+    # bilirubin (ULN 20): 30 (1.5x) grade 1; 60 (3x) grade 2; 200 (10x) grade 3; 201 grade 4
+    ("BILI", 30, 3, 20, "1"), ("BILI", 60, 3, 20, "2"), ("BILI", 200, 3, 20, "3"),
+    ("BILI", 201, 3, 20, "4"),
+    # not graded / missing limit
+    ("ALB", 20, 35, 50, ""), ("NEUT", 1.7, np.nan, 7.5, ""), ("NEUT", 0.3, np.nan, 7.5, "4"),
+])
+def test_ctcae_grade_boundaries(test: str, value: float, lln: float, uln: float,
+                                grade: str) -> None:
+    r = run({"ctcae_grade": {}}, {"LBTESTCD": [test], "LBSTRESN": [float(value)],
+                                  "LBSTNRLO": [float(lln)], "LBSTNRHI": [float(uln)]})
+    assert r.values.iloc[0] == grade
+
+
+def test_decode_uses_paired_codelist_and_study_map() -> None:
+    specs = load_specs()
+    study = StudyCT(maps={"C67154": {"cartcopy": "CAR-T Transgene Copies"}})
+    c = alg.Context(pd.DataFrame({"f.X": ["", "", ""]}), "f", "LBTEST", False,
+                    lambda name: build_lookup(name, specs, study), None, None,
+                    pd.Series(["S"] * 3), None,
+                    mapped={"LBTESTCD": pd.Series(["HGB", "CARTCOPY", "ZZZ"], dtype=object)})
+    r = alg.apply_rule(c, {"decode": {"variable": "LBTESTCD", "codelist": "LBTEST",
+                                      "from": "LBTESTCD"}})
+    assert list(r.values) == ["Hemoglobin", "CAR-T Transgene Copies", ""]
+    assert r.errors.iloc[2] == "no LBTEST name for this code"
+
+
+def test_last_observation_before_exposure() -> None:
+    dm = pd.DataFrame({"USUBJID": ["A", "B"], "RFXSTDTC": ["2021-01-10T08:00", ""]})
+    table = pd.DataFrame({
+        "USUBJID": ["A", "A", "A", "A", "A", "B"],
+        "LBTESTCD": ["HGB", "HGB", "HGB", "HGB", "PLAT", "HGB"],
+        "LBDTC": ["2021-01-01", "2021-01-09T07:00", "2021-01-10T09:00", "2021-01-10",
+                  "2021-01-05", "2021-01-01"],
+        "LBSTRESC": ["120", "", "110", "115", "90", "100"]})
+    flag = derive.derive_last_obs_before_exposure(table, dm, "LBDTC", "LBSTRESC", ["LBTESTCD"])
+    # 01-09 has no result; 01-10T09:00 is after 08:00; the untimed same-day sample counts
+    assert list(flag) == ["", "", "", "Y", "Y", ""]
+
+
+def test_unscheduled_visitnum() -> None:
+    table = pd.DataFrame({
+        "USUBJID": ["A"] * 5 + ["B"],
+        "VISIT": ["DAY 0", "UNSCHEDULED", "UNSCHEDULED", "DAY 7", "UNSCHEDULED", "UNSCHEDULED"],
+        "VISITNUM": [3.0, np.nan, np.nan, 5.0, np.nan, np.nan],
+        "LBDTC": ["2021-01-10", "2021-01-11", "2021-01-12T10:00", "2021-01-17", "2021-01-20",
+                  "2021-02-01"]})
+    assert list(derive.derive_unscheduled_visitnum(table, "LBDTC")) == \
+        [3.0, 3.01, 3.02, 5.0, 5.01, 0.01]
+
+
+def test_epoch_windows() -> None:
+    dm = pd.DataFrame({"USUBJID": ["A"], "RFXSTDTC": ["2021-01-05"],
+                       "RFSTDTC": ["2021-01-10T10:00"]})
+    rules = [{"epoch": "SCREENING", "before": "RFXSTDTC"},
+             {"epoch": "TREATMENT", "from": "RFXSTDTC",
+              "through": {"reference": "RFSTDTC", "days": 28}},
+             {"epoch": "FOLLOW-UP", "after": {"reference": "RFSTDTC", "days": 28}}]
+    dtc = pd.Series(["2021-01-04", "2021-01-05", "2021-02-07", "2021-02-08", "2021-02", ""])
+    epoch = derive.derive_epoch(dtc, pd.Series(["A"] * 6), dm, rules)
+    assert list(epoch) == ["SCREENING", "TREATMENT", "TREATMENT", "FOLLOW-UP", "", ""]
