@@ -99,7 +99,8 @@ def _codelists_used(datasets: list[Dataset]) -> dict[str, _CodeListUse]:
                 continue
             values = set(ds.data[col.name].astype(str)) - {""}
             used.setdefault(col.codelist, _CodeListUse(col.codelist, set())).values |= values
-    return used
+    # a CodeList needs at least one item: a variable with no values gets no CodeListRef
+    return {code: use for code, use in used.items() if use.values}
 
 
 def _codelist_oid(specs: Specs, code: str) -> str:
@@ -146,7 +147,7 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
         _item_group(mdv, ds, standards)
     for ds in datasets:
         for col in ds.columns:
-            _item_def(mdv, ds, col, lengths[ds.name][col.name], specs)
+            _item_def(mdv, ds, col, lengths[ds.name][col.name], specs, set(used))
     for code in sorted(used, key=lambda c: _codelist_oid(specs, c)):
         _codelist(mdv, specs, used[code], standards)
     for ds in datasets:
@@ -186,7 +187,8 @@ def _item_group(mdv: etree._Element, ds: Dataset, standards: dict) -> None:
     etree.SubElement(leaf, _def("title")).text = f"{ds.name.lower()}.xpt"
 
 
-def _item_def(mdv: etree._Element, ds: Dataset, col: Column, length: int, specs: Specs) -> None:
+def _item_def(mdv: etree._Element, ds: Dataset, col: Column, length: int, specs: Specs,
+              codelists: set[str]) -> None:
     info = type_info(col, ds.data[col.name], length)
     item = etree.SubElement(mdv, _odm("ItemDef"), OID=f"IT.{ds.name}.{col.name}", Name=col.name,
                             DataType=info.data_type)
@@ -198,7 +200,7 @@ def _item_def(mdv: etree._Element, ds: Dataset, col: Column, length: int, specs:
     if col.display_format:
         item.set(_def("DisplayFormat"), col.display_format)
     _description(item, col.label)
-    if col.codelist and col.type == "Char":
+    if col.codelist in codelists and col.type == "Char":
         etree.SubElement(item, _odm("CodeListRef"), CodeListOID=_codelist_oid(specs, col.codelist))
     origin = etree.SubElement(item, _def("Origin"), Type=col.origin.type)
     if col.origin.source:

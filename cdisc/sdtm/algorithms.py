@@ -109,6 +109,19 @@ def _to_number(raw: pd.Series, ctx: Context, spec: dict) -> Result:
     return Result(values.where(errors == "", np.nan), errors)
 
 
+def apply_split(ctx: Context, params: Any) -> Result:
+    """One part of a delimited value: {column: PATNUM, sep: "-", part: 1} -> "701" of "701-1015".
+    A value with fewer parts is an error."""
+    text = _text(ctx.column(params["column"]))
+    index = int(params["part"]) - 1
+    parts = text.str.split(str(params.get("sep", "-")), regex=False)
+    value = parts.str[index].fillna("").astype(object)
+    short = (parts.str.len() <= index) & (text != "")
+    errors = pd.Series(np.where(short, f"has no part {params['part']}", ""), index=text.index,
+                       dtype=object)
+    return Result(value.where(~short, ""), errors)
+
+
 # --- controlled terminology ---------------------------------------------------------------------
 
 def apply_assign_ct(ctx: Context, params: Any) -> Result:
@@ -280,6 +293,8 @@ class Algorithm:
 def _column_refs(params: Any, name: str) -> list[str]:
     if name in ("assign", "visit"):
         return [params]
+    if name == "split":
+        return [params["column"]]
     if name in ("number", "assign_ct"):
         return [params["column"] if isinstance(params, dict) else params]
     if name == "datetime":
@@ -290,6 +305,7 @@ def _column_refs(params: Any, name: str) -> list[str]:
 
 ALGORITHMS: dict[str, Algorithm] = {
     "assign": Algorithm(apply_assign, "Collected"),
+    "split": Algorithm(apply_split, "Collected"),
     "number": Algorithm(apply_number, "Collected"),
     "assign_ct": Algorithm(apply_assign_ct, "Collected"),
     "hardcode": Algorithm(apply_hardcode, "Assigned"),

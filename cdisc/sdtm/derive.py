@@ -12,7 +12,8 @@ from cdisc import dates
 from cdisc.errors import SpecError
 
 METHODS = {
-    "USUBJID": "STUDYID, a hyphen, then SUBJID (the raw subject number, which carries the site).",
+    "USUBJID": "The study's USUBJID template (study.yaml 'usubjid', default STUDYID-SUBJECT) "
+               "filled with the raw subject identifier.",
     "SEQ": "Sequential number 1..n within USUBJID after sorting the subject's records by the "
            "dataset keys, then by source file and row (stable for reordered input).",
     "DY": "Study day of the date relative to DM.RFSTDTC: date - RFSTDTC + 1 on or after "
@@ -25,8 +26,12 @@ METHODS = {
 }
 
 
-def derive_usubjid(studyid: str, subjid: pd.Series) -> pd.Series:
-    return (studyid + "-" + subjid.astype(str)).astype(object)
+def derive_usubjid(studyid: str, subject: pd.Series,
+                   template: str = "{STUDYID}-{SUBJECT}") -> pd.Series:
+    """USUBJID from the study's template; {STUDYID} and {SUBJECT} (the raw subject id) are the
+    only fields (plain text substitution, nothing evaluated)."""
+    head, _, tail = template.replace("{STUDYID}", studyid).partition("{SUBJECT}")
+    return (head + subject.astype(str) + tail).astype(object)
 
 
 def derive_seq(df: pd.DataFrame, sort_by: list[str]) -> pd.Series:

@@ -188,7 +188,8 @@ class Engine:
                  domains: dict[str, pd.DataFrame] | None = None,
                  mapped: dict[str, pd.Series] | None = None) -> alg.Context:
         vspec = ds.variable(var) if var else None
-        usubjid = derive.derive_usubjid(self.config.studyid, frame[SUBJ])
+        usubjid = derive.derive_usubjid(self.config.studyid, frame[SUBJ],
+                                         self.config.usubjid_template)
         return alg.Context(frame=frame, primary=block.source, target=var,
                            target_numeric=bool(vspec and vspec.is_numeric), lookup=self.lookup,
                            visits=self.config.visits, domains=domains, usubjid=usubjid,
@@ -309,7 +310,8 @@ class Engine:
         table = pd.DataFrame(index=out.frame.index)
         table["STUDYID"] = self.config.studyid
         table["DOMAIN"] = domain
-        table["USUBJID"] = derive.derive_usubjid(self.config.studyid, out.frame[SUBJ])
+        table["USUBJID"] = derive.derive_usubjid(self.config.studyid, out.frame[SUBJ],
+                                                 self.config.usubjid_template)
         if ds.has_variable("SUBJID"):
             table["SUBJID"] = out.frame[SUBJ].astype(object)
         for var, series in out.values.items():

@@ -22,7 +22,8 @@ from cdisc.specs import Specs
 from cdisc.terminology import StudyCT, build_lookup
 from cdisc.yamlsafe import load_yaml
 
-STUDY_KEYS = {"study", "subject_column", "sources", "ct_map", "visits", "epochs", "domains"}
+STUDY_KEYS = {"study", "subject_column", "sources", "ct_map", "visits", "epochs", "domains",
+              "usubjid"}
 DOMAIN_KEYS = {"domain", "records", "derivations"}
 BLOCK_KEYS = {"name", "source", "join", "filter", "variables", "supplemental",
               "one_per_subject"}
@@ -67,6 +68,7 @@ class StudyConfig:
     study_ct: StudyCT
     visits: pd.DataFrame | None
     epochs: list[dict] = field(default_factory=list)
+    usubjid_template: str = "{STUDYID}-{SUBJECT}"
 
 
 def _require_mapping(obj: Any, what: str, path: Path) -> dict:
@@ -118,9 +120,18 @@ def load_study(mapping_dir: Path, specs: Specs) -> StudyConfig:
                          description=str(study.get("description", "")).strip(),
                          protocol=str(study.get("protocol", study["studyid"])),
                          sources=sources, domains=domains, study_ct=study_ct, visits=visits,
-                         epochs=list(raw.get("epochs") or []))
+                         epochs=list(raw.get("epochs") or []),
+                         usubjid_template=_usubjid_template(raw.get("usubjid"), path))
     check_terminology(config, specs)
     return config
+
+
+def _usubjid_template(value: object, path: Path) -> str:
+    template = str(value or "{STUDYID}-{SUBJECT}")
+    if template.count("{SUBJECT}") != 1 or re.search(r"\{(?!STUDYID\}|SUBJECT\})", template):
+        raise SpecError("usubjid must contain {SUBJECT} once and no fields but {STUDYID}",
+                        file=str(path))
+    return template
 
 
 def _load_visits(path: Path) -> pd.DataFrame:
