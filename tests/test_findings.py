@@ -142,3 +142,17 @@ def test_epoch_windows() -> None:
     dtc = pd.Series(["2021-01-04", "2021-01-05", "2021-02-07", "2021-02-08", "2021-02", ""])
     epoch = derive.derive_epoch(dtc, pd.Series(["A"] * 6), dm, rules)
     assert list(epoch) == ["SCREENING", "TREATMENT", "TREATMENT", "FOLLOW-UP", "", ""]
+
+
+def test_last_observation_before_exposure_ties_and_missing() -> None:
+    dm = pd.DataFrame({"USUBJID": ["A"], "RFXSTDTC": ["2021-01-10"]})
+    table = pd.DataFrame({
+        "USUBJID": ["A"] * 5,
+        "LBTESTCD": ["HGB"] * 5,
+        "LBSEQ": [1.0, 2.0, 3.0, 4.0, 5.0],
+        "LBDTC": ["2021-01-08", "2021-01-08", "2021-01-09", "2021-01", ""],
+        "LBSTRESC": ["120", "118", "", "119", "117"]})
+    # 01-09 has no result, the partial and missing dates cannot be placed: of the two results
+    # on 01-08 the one with the higher LBSEQ is flagged
+    flag = derive.derive_last_obs_before_exposure(table, dm, "LBDTC", "LBSTRESC", ["LBTESTCD"])
+    assert list(flag) == ["", "Y", "", "", ""]

@@ -20,7 +20,7 @@ METHODS = {
           "RFSTDTC, date - RFSTDTC before it (no day 0); null when either date is partial.",
     "LOBXFL": "Y on the last record with a result on or before DM.RFXSTDTC (first exposure) per "
               "subject, test, specimen and method; date/times compared when both have a time, "
-              "else dates.",
+              "else dates; on a tie the record with the higher --SEQ.",
     "EPOCH": "Epoch of the record's start date from the study's epoch windows (see study.yaml); "
              "null when the date is partial or before every window.",
 }
@@ -141,7 +141,8 @@ def derive_unscheduled_visitnum(table: pd.DataFrame, date_col: str,
 
 def derive_last_obs_before_exposure(table: pd.DataFrame, dm: pd.DataFrame, date_col: str,
                                     result_col: str, by: list[str],
-                                    reference: str = "RFXSTDTC") -> pd.Series:
+                                    reference: str = "RFXSTDTC",
+                                    seq_col: str = "LBSEQ") -> pd.Series:
     """--LOBXFL: "Y" on the last record with a result dated on or before the subject's first
     exposure (DM.RFXSTDTC), per subject and `by` group. Compared on full date/times when both
     have a time, else on dates (a same-day sample of unknown time counts as before)."""
@@ -154,12 +155,14 @@ def derive_last_obs_before_exposure(table: pd.DataFrame, dm: pd.DataFrame, date_
         ref.str.match(r"\d{4}-\d{2}-\d{2}"), None), errors="coerce", format="ISO8601")
     has_result = table[result_col].astype(str).str.strip() != ""
     eligible = has_result & when.notna() & limit.notna() & (when <= limit)
-    candidates = table.loc[eligible, ["USUBJID", *by]].assign(__when=when[eligible])
+    tie = table[seq_col] if seq_col in table else pd.Series(0.0, index=table.index)
+    candidates = table.loc[eligible, ["USUBJID", *by]].assign(__when=when[eligible],
+                                                               __tie=tie[eligible])
     flag = pd.Series("", index=table.index, dtype=object)
     if candidates.empty:
         return flag
-    # latest date wins; among equal dates the later record (stable order) wins
-    last = candidates.sort_values("__when", kind="stable").groupby(
+    # latest date wins; records on the same date/time: the higher --SEQ wins
+    last = candidates.sort_values(["__when", "__tie"], kind="stable").groupby(
         ["USUBJID", *by], sort=False, dropna=False).tail(1).index
     flag.loc[last] = "Y"
     return flag

@@ -203,8 +203,7 @@ class Engine:
             "One record per subject"))
         frame = self._apply_filter(domain, block, frame, self._context(frame, block, ds, ""))
         if block.one_per_subject:
-            # rows other than the kept one are used by this block only as context
-            frame = frame[~frame[SUBJ].duplicated(keep=block.one_per_subject)]
+            frame = self._one_per_subject(block, frame)
         if valid_subjects is not None:
             unknown = ~frame[SUBJ].isin(valid_subjects)
             self.ledger.reject(domain, block.name, frame[unknown],
@@ -237,14 +236,25 @@ class Engine:
         values = {k: v[keep] for k, v in values.items()}
         return BlockOutput(block=block, frame=frame, values=values, origins=origins)
 
+    def _one_per_subject(self, block: RecordBlock, frame: pd.DataFrame) -> pd.DataFrame:
+        """Keep the first or last row per subject by a raw column (numbers compare as numbers),
+        never by the order rows arrived in."""
+        spec = block.one_per_subject or {}
+        col = frame[alg.qualify(spec["order_by"], block.source, set(block.join))]
+        text = alg._text(col)
+        number = pd.to_numeric(text, errors="coerce")
+        order = frame.assign(__num=number, __text=text).sort_values(
+            [SUBJ, "__num", "__text", ROW_COL], kind="stable")
+        kept = order.drop_duplicates(SUBJ, keep=spec["keep"]).index
+        return frame.loc[frame.index.isin(kept)]
+
     def _record_errors(self, domain: str, block: RecordBlock, frame: pd.DataFrame, var: str,
                        rule: dict, result: alg.Result) -> pd.Series:
         """Report a rule's bad values; return the rows to reject (on_error: reject)."""
         bad = result.errors != ""
         if not bad.any():
             return bad
-        refs = alg.rule_columns(rule)
-        column = refs[0] if refs else var
+        column = _source_column(block, rule) or var
         source_col = alg.qualify(column, block.source, set(block.join))
         joined = source_col.split(".", 1)[0] != block.source
         action = rule.get("on_error") or ("flag" if joined else "reject")
@@ -375,7 +385,7 @@ class Engine:
             table[flag] = derive.derive_last_obs_before_exposure(
                 table, dm, params.get("date", f"{domain}DTC"),
                 params.get("result", f"{domain}STRESC"), list(params.get("by", [])),
-                params.get("reference", "RFXSTDTC"))
+                params.get("reference", "RFXSTDTC"), f"{domain}SEQ")
             self.derived_methods[(domain, flag)] = derive.METHODS["LOBXFL"]
         return table
 
@@ -393,7 +403,11 @@ class Engine:
         seq = f"{domain}SEQ"
         if ds.has_variable(seq):
             keys = [k for k in ds.keys if k in table.columns and k != seq]
-            table[seq] = derive.derive_seq(table, keys + [FILE_COL, ROW_COL])
+            # then every other value, so --SEQ does not depend on the order rows arrived in;
+            # source file and row only separate records identical in every value
+            rest = sorted(c for c in table.columns
+                          if c not in keys and c not in (seq, FILE_COL, ROW_COL))
+            table[seq] = derive.derive_seq(table, keys + rest + [FILE_COL, ROW_COL])
         return table
 
     def to_supp(self, domain: str, table: pd.DataFrame, specs: dict[str, dict],
@@ -479,6 +493,20 @@ class Engine:
                           dataset_class=ds.dataset_class, structure=ds.structure,
                           standard=ds.standard, trace=trace)
         return dataset, trace
+
+
+def _source_column(block: RecordBlock, rule: dict, depth: int = 0) -> str | None:
+    """The raw column behind a rule, following references to variables mapped earlier in the
+    block (LBSTRESN -> LBORRES -> RESULT), so rejects show the value as collected."""
+    refs = alg.rule_columns(rule)
+    if refs:
+        return refs[0]
+    _, params = alg.rule_algorithm(rule)
+    if isinstance(params, dict) and depth < 5:
+        ref = params.get("value") or params.get("variable")
+        if isinstance(ref, str) and ref in block.variables:
+            return _source_column(block, block.variables[ref], depth + 1)
+    return None
 
 
 def _merge_origins(outs: list[BlockOutput]) -> dict[str, str]:

@@ -45,7 +45,7 @@ class RecordBlock:
     filter: dict | None
     variables: dict[str, dict]
     supplemental: dict[str, dict] = field(default_factory=dict)  # QNAM -> {label, eval, rule}
-    one_per_subject: str | None = None  # "first" or "last": keep one raw row per subject
+    one_per_subject: dict | None = None  # {keep: first|last, order_by: COLUMN}
 
 
 @dataclass
@@ -182,8 +182,10 @@ def load_domain(path: Path, specs: Specs, sources: dict[str, Source]) -> DomainM
         if flt is not None and not (isinstance(flt, dict) and "when" in flt and "name" in flt):
             raise SpecError(f"records[{i}].filter needs 'name' and 'when'", file=str(path))
         keep = b.get("one_per_subject")
-        if keep not in (None, "first", "last"):
-            raise SpecError(f"records[{i}].one_per_subject must be first or last", file=str(path))
+        if keep is not None and not (isinstance(keep, dict) and keep.get("keep") in
+                                     ("first", "last") and keep.get("order_by")):
+            raise SpecError(f"records[{i}].one_per_subject needs keep (first or last) and "
+                            "order_by (a raw column)", file=str(path))
         blocks.append(RecordBlock(name=str(b.get("name", f"records[{i}]")), source=source,
                                   join=joins, filter=flt, variables=variables,
                                   supplemental=supplemental, one_per_subject=keep))
@@ -268,9 +270,10 @@ def check_against_files(config: StudyConfig, raw_dir: Path) -> dict[str, list[st
         for block in dm.blocks:
             rules = [*block.variables.values(), *(q["rule"] for q in block.supplemental.values())]
             refs = [r for rule in rules for r in alg.rule_columns(rule)]
-            if block.filter:
-                refs += [block.filter["when"].get("column")] if "column" in block.filter["when"] \
-                    else []
+            if block.filter and "column" in block.filter["when"]:
+                refs.append(block.filter["when"]["column"])
+            if block.one_per_subject:
+                refs.append(block.one_per_subject["order_by"])
             for ref in refs:
                 alias, col = alg.qualify(ref, block.source, set(block.join)).split(".", 1)
                 if alias not in [block.source, *block.join]:
