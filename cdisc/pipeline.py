@@ -137,8 +137,11 @@ def summary_lines(run: SdtmRun) -> list[str]:
         extra = f" [{r.filters}]" if r.filters else ""
         lines.append(f"  {r.file}: {r.read} = {r.mapped} + {r.rejected} + {r.filtered} + "
                      f"{r.unused}{extra}")
-    flagged = int((run.result.rejects["action"] == "flagged").sum()) if len(run.result.rejects) else 0
-    lines.append(f"rejects.csv: {len(run.result.rejects) - flagged} rejected, {flagged} flagged")
+    rej = run.result.rejects
+    records = len(rej[rej["action"] == "rejected"].drop_duplicates(["file", "row"]))
+    flagged = int((rej["action"] == "flagged").sum())
+    lines.append(f"rejects.csv: {len(rej)} entries: {records} raw records rejected, "
+                 f"{flagged} values flagged")
     return lines
 
 
