@@ -111,17 +111,65 @@ def sdtm(raw_dir: Path, mapping_dir: Path, out_dir: Path, formats: str,
               type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
 @click.option("--format", "formats", default="xpt,json", show_default=True,
               help="Dataset formats: xpt, json or both.")
+@click.option("--cutoff", default=None, callback=lambda c, p, v: _cutoff(v),
+              help="Data cut-off date YYYY-MM-DD for ADaM (records after it are dropped).")
 @handle_errors
-def run(raw_dir: Path | None, mapping_dir: Path | None, out_dir: Path, formats: str) -> None:
-    """Run every stage on RAW_DIR (default: the embedded demo study) into OUT_DIR/sdtm/."""
+def run(raw_dir: Path | None, mapping_dir: Path | None, out_dir: Path, formats: str,
+        cutoff: str | None) -> None:
+    """Run every stage on RAW_DIR (default: the embedded demo study) into OUT_DIR/sdtm/ and,
+    when the mapping folder has an adam.yaml, OUT_DIR/adam/."""
+    from cdisc.adam.build import rate_lines
     from cdisc.paths import DEMO_MAPPING_DIR, DEMO_RAW_DIR
     from cdisc.pipeline import run_all, summary_lines
 
-    sdtm_run = run_all(raw_dir or DEMO_RAW_DIR, mapping_dir or DEMO_MAPPING_DIR, out_dir,
-                       _formats(formats))
+    sdtm_run, adam = run_all(raw_dir or DEMO_RAW_DIR, mapping_dir or DEMO_MAPPING_DIR, out_dir,
+                             _formats(formats), cutoff)
     for line in summary_lines(sdtm_run):
         click.echo(line)
-    click.echo(f"wrote {out_dir}/sdtm")
+    if adam is not None:
+        for name, ds in adam.datasets.items():
+            click.echo(f"{name}: {len(ds.data)} records, {len(ds.columns)} variables")
+        for line in rate_lines(adam):
+            click.echo(line)
+    click.echo(f"wrote {out_dir}")
+
+
+def _cutoff(value: str | None) -> str | None:
+    import re
+
+    if value is None:
+        return None
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise click.BadParameter(f"cut-off must be YYYY-MM-DD, got {value!r}")
+    return value
+
+
+@main.command()
+@click.argument("sdtm_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (replaced as a whole when the run succeeds).")
+@click.option("--config", "config_path", default=None,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="ADaM endpoint config (default: the demo study's adam.yaml).")
+@click.option("--cutoff", default=None, callback=lambda c, p, v: _cutoff(v),
+              help="Data cut-off date YYYY-MM-DD.")
+@click.option("--format", "formats", default="xpt,json", show_default=True,
+              help="Dataset formats: xpt, json or both.")
+@handle_errors
+def adam(sdtm_dir: Path, out_dir: Path, config_path: Path | None, cutoff: str | None,
+         formats: str) -> None:
+    """Derive ADSL, ADRS and ADTTE from any folder of SDTM datasets (xpt or Dataset-JSON)."""
+    from cdisc.adam.build import rate_lines
+    from cdisc.paths import DEMO_MAPPING_DIR
+    from cdisc.pipeline import run_adam_stage
+
+    result = run_adam_stage(sdtm_dir, config_path or DEMO_MAPPING_DIR / "adam.yaml", out_dir,
+                            _formats(formats), cutoff)
+    for name, ds in result.datasets.items():
+        click.echo(f"{name}: {len(ds.data)} records, {len(ds.columns)} variables")
+    for line in rate_lines(result):
+        click.echo(line)
+    click.echo(f"wrote {out_dir}")
 
 
 if __name__ == "__main__":  # pragma: no cover

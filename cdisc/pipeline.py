@@ -17,7 +17,9 @@ import pandas as pd
 
 from cdisc import __version__
 from cdisc.errors import OutputError
+from cdisc.define import StudyInfo
 from cdisc.model import Dataset
+from cdisc.adam.build import AdamResult, run_adam
 from cdisc.sdtm.engine import MappingResult, map_study
 from cdisc.sdtm.mapping import StudyConfig, load_study
 from cdisc.specs import Specs, load_specs
@@ -69,10 +71,16 @@ class SdtmRun:
     creation_datetime: str
 
 
-def write_tables(datasets: dict[str, Dataset], folder: Path, config: StudyConfig, specs: Specs,
+def study_info(config: StudyConfig) -> StudyInfo:
+    return StudyInfo(study_oid=config.studyid, study_name=config.name,
+                     description=config.description or config.name,
+                     protocol_name=config.protocol)
+
+
+def write_tables(datasets: dict[str, Dataset], folder: Path, study: StudyInfo, specs: Specs,
                  formats: tuple[str, ...], creation_datetime: str) -> None:
     """XPT and/or Dataset-JSON per dataset, then define.xml and define.html."""
-    from cdisc.define import StudyInfo, build_define, metadata_version_oid
+    from cdisc.define import build_define, metadata_version_oid
     from cdisc.define_html import render_define_html
     from cdisc.io.datasetjson import write_dataset_json
     from cdisc.io.xpt import write_xpt
@@ -81,14 +89,11 @@ def write_tables(datasets: dict[str, Dataset], folder: Path, config: StudyConfig
         if "xpt" in formats:
             write_xpt(ds, folder / f"{name.lower()}.xpt")
         if "json" in formats:
-            write_dataset_json(ds, folder / f"{name.lower()}.json", study_oid=config.studyid,
+            write_dataset_json(ds, folder / f"{name.lower()}.json", study_oid=study.study_oid,
                                metadata_version_oid=metadata_version_oid(
-                                   config.studyid, ds.standard == "ADaMIG"),
+                                   study.study_oid, ds.standard == "ADaMIG"),
                                creation_datetime=creation_datetime,
                                source_version=__version__)
-    study = StudyInfo(study_oid=config.studyid, study_name=config.name,
-                      description=config.description or config.name,
-                      protocol_name=config.protocol)
     define = build_define([datasets[k] for k in sorted(datasets)], specs, study,
                           creation_datetime=creation_datetime)
     (folder / "define.xml").write_bytes(define)
@@ -114,7 +119,7 @@ def map_raw(raw_dir: Path, mapping_dir: Path) -> tuple[Specs, StudyConfig, Mappi
 def write_sdtm(folder: Path, specs: Specs, config: StudyConfig, result: MappingResult,
                formats: tuple[str, ...], stamp: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    write_tables(result.datasets, folder, config, specs, formats, stamp)
+    write_tables(result.datasets, folder, study_info(config), specs, formats, stamp)
     write_reports(result, folder)
 
 
@@ -145,11 +150,47 @@ def summary_lines(run: SdtmRun) -> list[str]:
     return lines
 
 
+def write_adam(folder: Path, result: AdamResult, study: StudyInfo,
+               formats: tuple[str, ...], stamp: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_tables(result.datasets, folder, study, load_specs(), formats, stamp)
+    adtte = result.datasets["ADTTE"].data
+    try:
+        from cdisc.adam.km import write_km_outputs
+    except ImportError:  # the survival stack is optional until installed
+        return
+    write_km_outputs(adtte, folder)
+
+
+def adam_study(result: AdamResult, fallback: StudyInfo | None = None) -> StudyInfo:
+    if fallback is not None:
+        return fallback
+    studyid = str(result.datasets["ADSL"].data["STUDYID"].iloc[0])
+    return StudyInfo(studyid, studyid, f"ADaM datasets of {studyid}", studyid)
+
+
+def run_adam_stage(sdtm_dir: Path, config_path: Path, out_dir: Path,
+                   formats: tuple[str, ...] = FORMATS, cutoff: str | None = None,
+                   creation_datetime: str | None = None) -> AdamResult:
+    """cdisc adam: ADSL/ADRS/ADTTE (+ define.xml, KM summary) into out_dir (atomically)."""
+    result = run_adam(sdtm_dir, config_path, cutoff)
+    stamp = creation_datetime or (f"{cutoff}T00:00:00" if cutoff else "1960-01-01T00:00:00")
+    with staged_output(out_dir) as tmp:
+        write_adam(tmp, result, adam_study(result), formats, stamp)
+    return result
+
+
 def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,
-            formats: tuple[str, ...] = FORMATS) -> SdtmRun:
+            formats: tuple[str, ...] = FORMATS, cutoff: str | None = None
+            ) -> tuple[SdtmRun, AdamResult | None]:
     """Every stage that exists, into out_dir/<stage>/ (out_dir itself replaced atomically)."""
     specs, config, result = map_raw(raw_dir, mapping_dir)
-    stamp = data_cut_datetime(result.datasets)
+    stamp = f"{cutoff}T00:00:00" if cutoff else data_cut_datetime(result.datasets)
+    adam = None
     with staged_output(out_dir) as tmp:
         write_sdtm(tmp / "sdtm", specs, config, result, formats, stamp)
-    return SdtmRun(result, config, stamp)
+        adam_config = mapping_dir / "adam.yaml"
+        if adam_config.exists():
+            adam = run_adam(tmp / "sdtm", adam_config, cutoff)
+            write_adam(tmp / "adam", adam, study_info(config), formats, stamp)
+    return SdtmRun(result, config, stamp), adam

@@ -7,6 +7,7 @@ dataset keys: the mapping engine, the XPT writer and define.xml all read it thro
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -197,3 +198,62 @@ def load_ctcae_grades(specs_dir: Path = SPECS_DIR) -> tuple[ToxGrade, ...]:
     """CTCAE lab grading criteria from specs/ctcae_lab.csv."""
     return tuple(ToxGrade(r["lbtestcd"], r["direction"], int(r["grade"]), _bound(r["from"]),
                           _bound(r["to"])) for r in _read_csv(specs_dir / "ctcae_lab.csv"))
+
+
+_PLACEHOLDERS = {"y": r"([1-9])", "xx": r"(\d\d)", "zz": r"(\d\d)", "w": r"([1-9])"}
+
+
+def _placeholder_regex(name: str) -> str:
+    """ADaMIG names like AGEGRy, TRTxxP, ANLzzFL as a regex over concrete names."""
+    out = re.escape(name)
+    for token in ("xx", "zz", "y", "w"):
+        out = out.replace(token, _PLACEHOLDERS[token])
+    return f"^{out}$"
+
+
+@dataclass(frozen=True)
+class AdamVariable:
+    name: str
+    label: str
+    type: str
+    core: str
+    predecessor: str | None = None  # e.g. "DM.ETHNIC"
+
+
+def adam_variable(specs: Specs, dataset: str, name: str,
+                  specs_dir: Path = SPECS_DIR) -> AdamVariable:
+    """Metadata of one ADaM variable: the ADaMIG (placeholders such as AGEGRy resolved), a DM
+    variable copied as is (ADaMIG allows any), or a sponsor-defined one in
+    specs/adam/sponsor_variables.csv. Anything else is an error."""
+    ds = specs.dataset(dataset)
+    for v in ds.variables:
+        if v.name == name:
+            return AdamVariable(name, v.label, v.type, v.core)
+    for v in ds.variables:
+        if v.name != v.name.upper():
+            match = re.match(_placeholder_regex(v.name), name)
+            if match:
+                label = v.label
+                for group in match.groups():
+                    label = re.sub(r"\b(y|xx|zz|w)\b", group, label, count=1)
+                return AdamVariable(name, label, v.type, v.core)
+    for r in _sponsor_rows(specs_dir):
+        if r["dataset"] == dataset and r["variable"] == name:
+            return AdamVariable(name, r["label"], r["type"], r["core"])
+    if dataset != "ADSL":  # any ADSL variable may be carried into a BDS dataset
+        try:
+            carried = adam_variable(specs, "ADSL", name, specs_dir)
+            return AdamVariable(name, carried.label, carried.type, "Perm", f"ADSL.{name}")
+        except SpecError:
+            pass
+    dm = specs.dataset("DM")
+    if dm.has_variable(name):
+        v = dm.variable(name)
+        return AdamVariable(name, v.label, v.type, "Perm", f"DM.{name}")
+    raise SpecError(f"{dataset}.{name} is neither an ADaMIG {ds.name} variable, a DM variable, "
+                    "nor listed in specs/adam/sponsor_variables.csv")
+
+
+@lru_cache(maxsize=2)
+def _sponsor_rows(specs_dir: Path) -> tuple[dict[str, str], ...]:
+    return tuple(_read_csv(specs_dir / "adam" / "sponsor_variables.csv"))

@@ -28,7 +28,8 @@ def test_sdtm_writes_every_output(mini_raw: Path, dm_ex_mapping: Path, tmp_path:
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
     assert names == ["define.html", "define.xml", "dm.json", "dm.xpt", "ex.json", "ex.xpt",
-                     "reconciliation.csv", "rejects.csv", "trace.csv"]
+                     "reconciliation.csv", "rejects.csv", "suppdm.json", "suppdm.xpt",
+                     "trace.csv"]
     assert "DM: 4 records" in result.output
     assert not list(tmp_path.glob(".out.*"))  # no temp folders left
 

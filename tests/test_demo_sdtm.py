@@ -15,7 +15,8 @@ from cdisc.sdtm.engine import map_study
 from cdisc.sdtm.mapping import load_study
 from cdisc.specs import load_specs
 
-EXPECTED = {"DM", "EX", "CM", "PR", "AE", "MH", "DS", "RS", "LB", "SUPPAE", "SUPPLB", "SUPPMH",
+EXPECTED = {"DM", "EX", "CM", "PR", "AE", "MH", "DS", "RS", "LB", "SUPPAE", "SUPPDM", "SUPPLB",
+            "SUPPMH",
             "SUPPPR"}
 
 

@@ -1,0 +1,1 @@
+"""ADaM: ADSL, ADRS and ADTTE from any SDTM package, driven by an endpoint config (YAML)."""

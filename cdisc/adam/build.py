@@ -1,0 +1,154 @@
+"""Assemble ADSL, ADRS and ADTTE as Dataset objects (metadata from specs/, SAS numeric dates,
+origins and methods for define.xml) and run the ADaM stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc import dates
+from cdisc.adam.adrs import build_adrs, first_cr_cri_date, response_rate
+from cdisc.adam.adsl import build_adsl
+from cdisc.adam.adtte import build_adtte
+from cdisc.adam.config import AdamConfig, load_config
+from cdisc.adam.inputs import DOMAINS, apply_cutoff, read_sdtm
+from cdisc.errors import SpecError
+from cdisc.model import Column, Dataset, Origin
+from cdisc.specs import Specs, adam_variable, load_specs
+
+ADSL_ORDER = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "AGEGR1", "AGEGR1N",
+              "SEX", "RACE", "ETHNIC", "COUNTRY", "ARM", "ARMCD", "ACTARM", "ACTARMCD", "TRT01P",
+              "TRT01A", "ENRLFL", "SAFFL", "EFFFL", "LDSTDT", "TRTSDT", "TRTSDTM", "TRTEDT",
+              "TRTEDTM", "TRTDURD", "FCRCRIDT", "BORC", "HSCTDT", "NACTDT", "EOSSTT", "DCSREAS",
+              "DTHFL", "DTHDT", "DTHDTF", "DTHCAUS", "LSTALVDT", "DCUTDT"]
+ADSL_CARRIED = ["SUBJID", "SITEID", "AGE", "AGEGR1", "SEX", "RACE", "TRT01P", "TRT01A", "TRTSDT",
+                "SAFFL", "EFFFL"]
+ADRS_ORDER = ["STUDYID", "USUBJID", *ADSL_CARRIED, "PARAMCD", "PARAM", "AVAL", "AVALC", "ADT",
+              "ADY", "VISIT", "VISITNUM", "RSSEQ", "ANL01FL", "ANL02FL", "ASEQ"]
+ADTTE_ORDER = ["STUDYID", "USUBJID", *ADSL_CARRIED, "PARAMCD", "PARAM", "PARAMN", "AVAL",
+               "STARTDT", "ADT", "CNSR", "EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "SRCSEQ",
+               "ASEQ"]
+DATETIMES = {"TRTSDTM", "TRTEDTM"}
+METHODS = {
+    "AGEGR1": "Age group of DM.AGE by the configured groups (adam.yaml age_groups).",
+    "AGEGR1N": "Order of AGEGR1 in the configured groups.",
+    "TRT01P": "DM.ARM.", "TRT01A": "DM.ACTARM.",
+    "TRTSDTM": "First EXSTDTC of the study treatment records (adam.yaml treatment.exposure).",
+    "TRTSDT": "Date part of TRTSDTM.",
+    "TRTEDTM": "Last EXENDTC (EXSTDTC when no end) of the study treatment records.",
+    "TRTEDT": "Date part of TRTEDTM.", "TRTDURD": "TRTEDT - TRTSDT + 1.",
+    "LDSTDT": "First lymphodepletion EXSTDTC (adam.yaml treatment.lymphodepletion).",
+    "ENRLFL": "Y when an arm was assigned (DM.ARMCD populated), else N.",
+    "SAFFL": "Y when TRTSDT is populated (any study treatment received), else N.",
+    "EFFFL": "Y when SAFFL = Y and a response assessment is dated after TRTSDT, else N.",
+    "LSTALVDT": "Latest complete date of the last-known-alive evidence (adam.yaml "
+                "alive_evidence, TRTEDT), capped at the data cut-off.",
+    "DTHDT": "DM.DTHDTC; a partial date is imputed to the first day of the month (or year) "
+             "but never before LSTALVDT.",
+    "DTHDTF": "D when the day of DTHDT was imputed, M when month and day were.",
+    "DTHCAUS": "SUPPDM.QVAL where QNAM = DTHCAUS.",
+    "HSCTDT": "First allogeneic transplant date on or after TRTSDT (adam.yaml intercurrent).",
+    "NACTDT": "First new anticancer therapy date on or after TRTSDT (adam.yaml intercurrent).",
+    "EOSSTT": "COMPLETED or DISCONTINUED from the end-of-study DS record; ONGOING without one.",
+    "DCSREAS": "DSDECOD of the end-of-study DS record when discontinued.",
+    "DCUTDT": "The data cut-off date given to cdisc adam (--cutoff).",
+    "FCRCRIDT": "ADT of ADRS PARAMCD CRCRI when AVALC = Y.",
+    "BORC": "AVALC of ADRS PARAMCD BOR.",
+    "AVAL": "OVR: rank in the response hierarchy; BOR: best rank; CRCRI/ORR: 1 = Y, 0 = N; "
+            "ADTTE: ADT - STARTDT + 1 (days).",
+    "ADT": "Date of the assessment or of the event or censoring record.",
+    "ADY": "ADT - TRTSDT + 1 on or after TRTSDT, ADT - TRTSDT before.",
+    "ANL01FL": "Y on OVR assessments after TRTSDT up to the first progression and before any "
+               "HSCT or new anticancer therapy (the assessments best response uses).",
+    "ANL02FL": "Y on evaluable (not NE) OVR assessments after TRTSDT (adequate assessments).",
+    "ASEQ": "1..n per subject after sorting by parameter and date.",
+    "STARTDT": "The parameter's start date (adam.yaml parameters.<PARAMCD>.start).",
+    "CNSR": "0 for an event; the configured censoring value of the source otherwise.",
+    "EVNTDESC": "Description of the event source.", "CNSDTDSC": "Description of the censoring "
+                                                                "source.",
+    "SRCDOM": "Dataset of the record the date comes from.", "SRCVAR": "Its variable.",
+    "SRCSEQ": "Its --SEQ or ASEQ.",
+}
+
+
+@dataclass
+class AdamResult:
+    datasets: dict[str, Dataset]
+    rates: list[tuple[str, int, int, float, float, float]]
+
+
+def _to_dataset(name: str, df: pd.DataFrame, order: list[str], specs: Specs, keys: tuple,
+                structure: str, label: str) -> Dataset:
+    cols, data = [], {}
+    for var in order:
+        if var not in df.columns:
+            continue
+        meta = adam_variable(specs, name, var)
+        values = df[var]
+        fmt = None
+        if pd.api.types.is_datetime64_any_dtype(values):
+            values = dates.sas_datetime(values) if var in DATETIMES else dates.sas_date(values)
+            fmt = "DATETIME20." if var in DATETIMES else "DATE9."
+        if meta.type == "Num":
+            values = pd.to_numeric(values, errors="coerce").astype("float64")
+        else:
+            values = values.astype(object).where(values.notna(), "").astype(str).astype(object)
+        data[var] = values.to_numpy()
+        origin = Origin("Predecessor", description=meta.predecessor) if meta.predecessor \
+            else Origin("Derived")
+        if var in ("STUDYID", "USUBJID") or var in ADSL_CARRIED and name != "ADSL":
+            origin = Origin("Predecessor", description=f"ADSL.{var}")
+        method = METHODS.get(var) if origin.type == "Derived" else None
+        if origin.type == "Derived" and not method:
+            method = f"See the {name} derivation of {var}."
+        cols.append(Column(var, meta.label, meta.type, display_format=fmt, origin=origin,
+                           method=method, core=meta.core))
+    spec = specs.dataset(name)
+    return Dataset(name, label or spec.label, cols, pd.DataFrame(data), keys=keys,
+                   dataset_class=spec.dataset_class, structure=structure, standard="ADaMIG")
+
+
+def derive_adam(sdtm_dir: Path, config: AdamConfig, cutoff: str | None) -> AdamResult:
+    specs = load_specs()
+    sdtm = read_sdtm(sdtm_dir, (*DOMAINS, "SUPPDM"))
+    sdtm = apply_cutoff(sdtm, cutoff)
+    cut = pd.Timestamp(cutoff) if cutoff else None
+    adsl = build_adsl(sdtm, config, cut)
+    adrs = build_adrs(adsl, sdtm["RS"], dict(config.get("response")))
+    adsl["FCRCRIDT"] = adsl["USUBJID"].map(first_cr_cri_date(adrs))
+    bor = adrs[adrs["PARAMCD"] == "BOR"].set_index("USUBJID")["AVALC"]
+    adsl["BORC"] = adsl["USUBJID"].map(bor).fillna("")
+    for p in config.parameters:
+        if p.start not in adsl.columns:
+            raise SpecError(f"parameters.{p.paramcd}.start: {p.start} is not an ADSL variable",
+                            file=str(config.path))
+    adtte = build_adtte(config.parameters, adsl, adrs, sdtm)
+    carried = adsl[["STUDYID", "USUBJID", *[c for c in ADSL_CARRIED if c in adsl]]]
+    adrs = carried.merge(adrs.drop(columns=["TRTSDT"]), on="USUBJID", how="right")
+    adtte = carried.merge(adtte, on="USUBJID", how="right")
+    datasets = {
+        "ADSL": _to_dataset("ADSL", adsl.sort_values("USUBJID"), ADSL_ORDER, specs,
+                            ("STUDYID", "USUBJID"), "One record per subject", ""),
+        "ADRS": _to_dataset("ADRS", adrs, ADRS_ORDER, specs,
+                            ("STUDYID", "USUBJID", "PARAMCD", "ADT", "ASEQ"),
+                            "One record per subject per parameter per analysis date", ""),
+        "ADTTE": _to_dataset("ADTTE", adtte, ADTTE_ORDER, specs,
+                             ("STUDYID", "USUBJID", "PARAMCD"),
+                             "One record per subject per parameter", ""),
+    }
+    treated = adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"]
+    rates = [(code, *response_rate(adrs, code, pd.Index(treated))) for code in ("CRCRI", "ORR")]
+    return AdamResult(datasets, rates)
+
+
+def run_adam(sdtm_dir: Path, config_path: Path, cutoff: str | None) -> AdamResult:
+    return derive_adam(sdtm_dir, load_config(config_path), cutoff)
+
+
+def rate_lines(result: AdamResult) -> list[str]:
+    names = {"CRCRI": "CR + CRi rate", "ORR": "overall response rate"}
+    return [f"{names[c]} (treated subjects): {x}/{n} = {rate:.1%} "
+            f"(95% CI {lo:.1%} to {hi:.1%}, exact Clopper-Pearson)"
+            for c, x, n, rate, lo, hi in result.rates if n]

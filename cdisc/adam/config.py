@@ -1,0 +1,102 @@
+"""The ADaM endpoint config: plain YAML data, checked on load; an error is one line, exit 2."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from cdisc.errors import SpecError
+from cdisc.yamlsafe import load_yaml
+
+TOP_KEYS = {"treatment", "age_groups", "death", "alive_evidence", "intercurrent", "response",
+            "populations", "parameters", "end_of_study"}
+SOURCE_KEYS = {"source", "dataset", "where", "date", "cnsr", "description", "srcdom", "srcvar",
+               "srcseq"}
+
+
+@dataclass
+class Source:
+    """One event or censoring source of a time-to-event parameter."""
+
+    source: str  # ADSL, ADRS, START or an SDTM domain
+    where: dict[str, Any]
+    date: str | None
+    cnsr: int
+    description: str
+    srcdom: str | None
+    srcvar: str | None
+    srcseq: str | None
+
+
+@dataclass
+class Parameter:
+    paramcd: str
+    param: str
+    start: str
+    events: list[Source]
+    censors: list[Source]
+    censor_at: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class AdamConfig:
+    path: Path
+    raw: dict
+    parameters: list[Parameter]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.raw.get(key, default)
+
+
+def _fail(path: Path, message: str) -> SpecError:
+    return SpecError(message, file=str(path))
+
+
+def _source(entry: Any, path: Path, where: str, is_event: bool) -> Source:
+    if not isinstance(entry, dict):
+        raise _fail(path, f"{where}: each source is a mapping")
+    extra = set(entry) - SOURCE_KEYS
+    if extra:
+        raise _fail(path, f"{where}: unknown key(s) {sorted(extra)}")
+    kind = str(entry.get("source", entry.get("dataset", ""))).upper()
+    if not kind:
+        raise _fail(path, f"{where}: 'source' is required (ADSL, ADRS, START or a domain)")
+    if kind not in ("ADRS", "START") and not entry.get("date"):
+        raise _fail(path, f"{where}: 'date' is required for source {kind}")
+    cnsr = int(entry.get("cnsr", 0))
+    if is_event and cnsr != 0:
+        raise _fail(path, f"{where}: events have cnsr 0")
+    if not is_event and cnsr < 1:
+        raise _fail(path, f"{where}: censoring sources need a cnsr of 1 or more")
+    return Source(kind, dict(entry.get("where") or {}), entry.get("date"), cnsr,
+                  str(entry.get("description", "")), entry.get("srcdom"), entry.get("srcvar"),
+                  entry.get("srcseq"))
+
+
+def load_config(path: Path) -> AdamConfig:
+    raw = load_yaml(path)
+    if not isinstance(raw, dict):
+        raise _fail(path, "the ADaM config must be a mapping")
+    extra = set(raw) - TOP_KEYS
+    if extra:
+        raise _fail(path, f"unknown key(s) {sorted(extra)} (allowed: {sorted(TOP_KEYS)})")
+    for key in ("treatment", "response", "parameters"):
+        if key not in raw:
+            raise _fail(path, f"'{key}' is required")
+    params = []
+    for code, spec in (raw.get("parameters") or {}).items():
+        where = f"parameters.{code}"
+        if not isinstance(spec, dict) or not str(code).isupper() or len(str(code)) > 8:
+            raise _fail(path, f"{where}: PARAMCD must be upper case, <= 8 characters")
+        if not spec.get("start") or not spec.get("events"):
+            raise _fail(path, f"{where}: 'start' and 'events' are required")
+        events = [_source(e, path, f"{where}.events", True) for e in spec["events"]]
+        censors = [_source(c, path, f"{where}.censors", False) for c in spec.get("censors") or []]
+        cnsrs = [c.cnsr for c in censors] + [int(c.get("cnsr", 0)) for c in
+                                             spec.get("censor_at") or []]
+        if len(cnsrs) != len(set(cnsrs)):
+            raise _fail(path, f"{where}: one CNSR value per censoring reason, got {cnsrs}")
+        params.append(Parameter(str(code), str(spec.get("param", code)), str(spec["start"]),
+                                events, censors, list(spec.get("censor_at") or [])))
+    return AdamConfig(path, raw, params)

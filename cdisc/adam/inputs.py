@@ -1,0 +1,104 @@
+"""SDTM input for ADaM: read a folder of SDTM datasets by standard name, apply a data cut-off,
+and the small helpers every ADaM derivation uses (filters, ISO text -> dates)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from cdisc import dates
+from cdisc.errors import InputError, SpecError
+
+DOMAINS = ("DM", "EX", "AE", "LB", "RS", "DS", "PR", "CM", "MH")
+
+
+def read_sdtm(folder: Path, names: tuple[str, ...] = DOMAINS) -> dict[str, pd.DataFrame]:
+    """Each domain from <name>.xpt (or <name>.json, Dataset-JSON); absent ones are empty."""
+    from cdisc.io.xpt import read_xpt
+
+    out: dict[str, pd.DataFrame] = {}
+    for name in names:
+        xpt = folder / f"{name.lower()}.xpt"
+        js = folder / f"{name.lower()}.json"
+        if xpt.exists():
+            out[name], _ = read_xpt(xpt)
+        elif js.exists():
+            out[name] = _read_json(js)
+        else:
+            out[name] = pd.DataFrame(columns=["USUBJID"])
+    if out["DM"].empty:
+        raise InputError("no DM dataset (dm.xpt or dm.json): ADaM needs one", file=str(folder))
+    return out
+
+
+def _read_json(path: Path) -> pd.DataFrame:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        df = pd.DataFrame(doc.get("rows", []), columns=[c["name"] for c in doc["columns"]])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"not a Dataset-JSON file: {exc}", file=path.name) from None
+    for col, meta in zip(df.columns, doc["columns"], strict=True):
+        if meta.get("dataType") == "string" or meta.get("dataType") in ("date", "datetime"):
+            df[col] = df[col].fillna("").astype(str).astype(object)
+        else:
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    return df
+
+
+def record_date_column(df: pd.DataFrame, domain: str) -> str | None:
+    for name in (f"{domain}STDTC", f"{domain}DTC"):
+        if name in df.columns:
+            return name
+    return None
+
+
+def apply_cutoff(domains: dict[str, pd.DataFrame], cutoff: str | None) -> dict[str, pd.DataFrame]:
+    """Drop every record dated after the cut (partial dates: when their known part is after);
+    a death after the cut is no death at the cut."""
+    if not cutoff:
+        return domains
+    out = {}
+    for name, df in domains.items():
+        col = record_date_column(df, name)
+        if name == "DM":
+            df = df.copy()
+            if "DTHDTC" in df:
+                after = _after(df["DTHDTC"], cutoff)
+                df.loc[after, "DTHDTC"] = ""
+                if "DTHFL" in df:
+                    df.loc[after, "DTHFL"] = ""
+            out[name] = df
+        elif col is not None:
+            out[name] = df[~_after(df[col], cutoff)].reset_index(drop=True)
+        else:
+            out[name] = df
+    return out
+
+
+def _after(dtc: pd.Series, cutoff: str) -> pd.Series:
+    """True when the date is after the cut-off; a partial date only when its known part is."""
+    text = dtc.astype(str).str[:10]
+    out = pd.Series(False, index=dtc.index)
+    for n in (4, 7, 10):
+        sel = text.str.len() == n
+        out[sel] = text[sel] > cutoff[:n]
+    return out
+
+
+def where_mask(df: pd.DataFrame, where: dict[str, Any], dataset: str) -> pd.Series:
+    """Equality filter: {VAR: value} or {VAR: [values]}; every variable must exist."""
+    mask = pd.Series(True, index=df.index)
+    for var, wanted in (where or {}).items():
+        if var not in df.columns:
+            raise SpecError(f"filter on {dataset}.{var}, which the dataset does not have")
+        allowed = [str(v) for v in (wanted if isinstance(wanted, list) else [wanted])]
+        mask &= df[var].astype(str).isin(allowed)
+    return mask
+
+
+def to_date(dtc: pd.Series) -> pd.Series:
+    """Complete ISO dates -> datetime64 (partial or missing -> NaT)."""
+    return dates.iso_to_date(dtc.astype(object).fillna(""))
