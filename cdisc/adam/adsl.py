@@ -8,15 +8,14 @@ import numpy as np
 import pandas as pd
 
 from cdisc.adam.config import AdamConfig
-from cdisc.adam.inputs import to_date, where_mask
+from cdisc.adam.inputs import by_subject, to_date, where_mask
 
 DM_VARIABLES = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ETHNIC",
                 "COUNTRY", "ARM", "ARMCD", "ACTARM", "ACTARMCD", "DTHFL"]
 
 
 def _per_subject(adsl: pd.DataFrame, values: pd.Series) -> pd.Series:
-    """Map a Series indexed by USUBJID onto ADSL's rows."""
-    return adsl["USUBJID"].map(values)
+    return by_subject(adsl["USUBJID"], values)
 
 
 def _dates_of(df: pd.DataFrame, spec: dict, dataset: str, column: str) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from cdisc.adam.adrs import build_adrs, first_cr_cri_date, response_rate
 from cdisc.adam.adsl import build_adsl
 from cdisc.adam.adtte import build_adtte
 from cdisc.adam.config import AdamConfig, load_config
-from cdisc.adam.inputs import DOMAINS, apply_cutoff, read_sdtm
+from cdisc.adam.inputs import DOMAINS, apply_cutoff, by_subject, read_sdtm
 from cdisc.errors import SpecError
 from cdisc.model import Column, Dataset, Origin
 from cdisc.specs import Specs, adam_variable, load_specs
@@ -111,15 +111,22 @@ def _to_dataset(name: str, df: pd.DataFrame, order: list[str], specs: Specs, key
 
 
 def derive_adam(sdtm_dir: Path, config: AdamConfig, cutoff: str | None) -> AdamResult:
+    return derive_from_sdtm(read_sdtm(sdtm_dir, (*DOMAINS, "SUPPDM")), config, cutoff)
+
+
+def derive_from_sdtm(sdtm: dict[str, pd.DataFrame], config: AdamConfig,
+                     cutoff: str | None) -> AdamResult:
+    """ADSL, ADRS, ADTTE from SDTM tables (a pure function of its inputs)."""
     specs = load_specs()
-    sdtm = read_sdtm(sdtm_dir, (*DOMAINS, "SUPPDM"))
+    sdtm = {name: sdtm.get(name, pd.DataFrame(columns=["USUBJID"]))
+            for name in (*DOMAINS, "SUPPDM")}
     sdtm = apply_cutoff(sdtm, cutoff)
     cut = pd.Timestamp(cutoff) if cutoff else None
     adsl = build_adsl(sdtm, config, cut)
     adrs = build_adrs(adsl, sdtm["RS"], dict(config.get("response")))
-    adsl["FCRCRIDT"] = adsl["USUBJID"].map(first_cr_cri_date(adrs))
+    adsl["FCRCRIDT"] = by_subject(adsl["USUBJID"], first_cr_cri_date(adrs))
     bor = adrs[adrs["PARAMCD"] == "BOR"].set_index("USUBJID")["AVALC"]
-    adsl["BORC"] = adsl["USUBJID"].map(bor).fillna("")
+    adsl["BORC"] = by_subject(adsl["USUBJID"], bor).fillna("")
     for p in config.parameters:
         if p.start not in adsl.columns:
             raise SpecError(f"parameters.{p.paramcd}.start: {p.start} is not an ADSL variable",

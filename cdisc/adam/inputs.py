@@ -102,3 +102,10 @@ def where_mask(df: pd.DataFrame, where: dict[str, Any], dataset: str) -> pd.Seri
 def to_date(dtc: pd.Series) -> pd.Series:
     """Complete ISO dates -> datetime64 (partial or missing -> NaT)."""
     return dates.iso_to_date(dtc.astype(object).fillna(""))
+
+
+def by_subject(usubjid: pd.Series, values: pd.Series) -> pd.Series:
+    """Values indexed by (unique) USUBJID placed on rows identified by usubjid, keeping the
+    dtype (Series.map turns an empty datetime Series into an error in pandas 3)."""
+    return pd.Series(values.reindex(usubjid.to_numpy()).to_numpy(), index=usubjid.index,
+                     dtype=values.dtype)
