@@ -171,10 +171,11 @@ def build_adsl(sdtm: dict[str, pd.DataFrame], config: AdamConfig,
     if "lymphodepletion" in treatment:
         spec = {"dataset": "EX", "date": "EXSTDTC", **treatment["lymphodepletion"]}
         adsl = derive_first_date(adsl, sdtm, "LDSTDT", spec)
-    response = {"dataset": "RS", **config.get("response")}
+    response = {"dataset": "RS", **(config.get("response") or {})}
     adsl = derive_population_flags(adsl, sdtm["RS"], response,
-                                   config.get("populations", {}).get(
-                                       "efficacy_requires_assessment", True))
+                                   bool(config.get("response")) and config.get(
+                                       "populations", {}).get("efficacy_requires_assessment",
+                                                              True))
     adsl = derive_lstalvdt(adsl, sdtm, config.get("alive_evidence", []), cutoff)
     death = config.get("death", {})
     adsl = derive_death(adsl, dm, death.get("never_before", "last_alive") == "last_alive")

@@ -123,30 +123,37 @@ def derive_from_sdtm(sdtm: dict[str, pd.DataFrame], config: AdamConfig,
     sdtm = apply_cutoff(sdtm, cutoff)
     cut = pd.Timestamp(cutoff) if cutoff else None
     adsl = build_adsl(sdtm, config, cut)
-    adrs = build_adrs(adsl, sdtm["RS"], dict(config.get("response")))
-    adsl["FCRCRIDT"] = by_subject(adsl["USUBJID"], first_cr_cri_date(adrs))
-    bor = adrs[adrs["PARAMCD"] == "BOR"].set_index("USUBJID")["AVALC"]
-    adsl["BORC"] = by_subject(adsl["USUBJID"], bor).fillna("")
+    response = config.get("response")
+    adrs = build_adrs(adsl, sdtm["RS"], dict(response)) if response else \
+        pd.DataFrame(columns=["USUBJID", "PARAMCD", "AVALC", "ADT", "ASEQ", "TRTSDT"])
+    if response:
+        adsl["FCRCRIDT"] = by_subject(adsl["USUBJID"], first_cr_cri_date(adrs))
+        bor = adrs[adrs["PARAMCD"] == "BOR"].set_index("USUBJID")["AVALC"]
+        adsl["BORC"] = by_subject(adsl["USUBJID"], bor).fillna("")
     for p in config.parameters:
         if p.start not in adsl.columns:
             raise SpecError(f"parameters.{p.paramcd}.start: {p.start} is not an ADSL variable",
                             file=str(config.path))
     adtte = build_adtte(config.parameters, adsl, adrs, sdtm)
     carried = adsl[["STUDYID", "USUBJID", *[c for c in ADSL_CARRIED if c in adsl]]]
-    adrs = carried.merge(adrs.drop(columns=["TRTSDT"]), on="USUBJID", how="right")
+    adrs = carried.merge(adrs.drop(columns=["TRTSDT"], errors="ignore"), on="USUBJID",
+                         how="right")
     adtte = carried.merge(adtte, on="USUBJID", how="right")
     datasets = {
         "ADSL": _to_dataset("ADSL", adsl.sort_values("USUBJID"), ADSL_ORDER, specs,
                             ("STUDYID", "USUBJID"), "One record per subject", ""),
-        "ADRS": _to_dataset("ADRS", adrs, ADRS_ORDER, specs,
-                            ("STUDYID", "USUBJID", "PARAMCD", "ADT", "ASEQ"),
-                            "One record per subject per parameter per analysis date", ""),
         "ADTTE": _to_dataset("ADTTE", adtte, ADTTE_ORDER, specs,
                              ("STUDYID", "USUBJID", "PARAMCD"),
                              "One record per subject per parameter", ""),
     }
-    treated = adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"]
-    rates = [(code, *response_rate(adrs, code, pd.Index(treated))) for code in ("CRCRI", "ORR")]
+    rates = []
+    if response:
+        datasets["ADRS"] = _to_dataset("ADRS", adrs, ADRS_ORDER, specs,
+                                       ("STUDYID", "USUBJID", "PARAMCD", "ADT", "ASEQ"),
+                                       "One record per subject per parameter per analysis date",
+                                       "")
+        treated = pd.Index(adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"])
+        rates = [(code, *response_rate(adrs, code, treated)) for code in ("CRCRI", "ORR")]
     return AdamResult(datasets, rates)
 
 

@@ -81,7 +81,7 @@ def load_config(path: Path) -> AdamConfig:
     extra = set(raw) - TOP_KEYS
     if extra:
         raise _fail(path, f"unknown key(s) {sorted(extra)} (allowed: {sorted(TOP_KEYS)})")
-    for key in ("treatment", "response", "parameters"):
+    for key in ("treatment", "parameters"):
         if key not in raw:
             raise _fail(path, f"'{key}' is required")
     params = []
