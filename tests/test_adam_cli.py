@@ -1,0 +1,84 @@
+"""cdisc run / cdisc adam end to end on the demo: outputs, validity, determinism, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cdisc.cli import main
+from tests.conftest import REFERENCE
+
+
+@pytest.fixture(scope="module")
+def demo_out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "out"
+    result = CliRunner().invoke(main, ["run", "--out", str(out)], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "CR + CRi rate (treated subjects):" in result.output
+    return out
+
+
+def test_adam_outputs(demo_out: Path) -> None:
+    names = {p.name for p in (demo_out / "adam").iterdir()}
+    assert {"adsl.xpt", "adrs.xpt", "adtte.xpt", "adsl.json", "define.xml",
+            "define.html"} <= names
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/reference not present")
+def test_adam_define_is_schema_valid(demo_out: Path) -> None:
+    from cdisc.define import validate_define
+
+    xml = (demo_out / "adam" / "define.xml").read_bytes()
+    assert validate_define(xml, REFERENCE / "define-xml-2.1" / "schema") == []
+    assert b"MT.ADTTE.CNSR" in xml and b'Name="ADaMIG"' in xml
+
+
+def test_run_is_byte_identical(demo_out: Path, tmp_path: Path) -> None:
+    again = tmp_path / "again"
+    assert CliRunner().invoke(main, ["run", "--out", str(again)]).exit_code == 0
+    for path in sorted(demo_out.rglob("*")):
+        if path.is_file():
+            assert (again / path.relative_to(demo_out)).read_bytes() == path.read_bytes(), path
+
+
+def test_adam_from_an_sdtm_folder_with_cutoff(demo_out: Path, tmp_path: Path) -> None:
+    out = tmp_path / "adam"
+    result = CliRunner().invoke(main, ["adam", str(demo_out / "sdtm"), "--out", str(out),
+                                       "--cutoff", "2021-06-30"])
+    assert result.exit_code == 0, result.output
+    from cdisc.io.xpt import read_xpt
+
+    adtte, _ = read_xpt(out / "adtte.xpt")
+    cut = (pd_date("2021-06-30"))
+    assert (adtte["ADT"] <= cut).all()
+
+
+def pd_date(iso: str) -> float:
+    import datetime as dt
+
+    return float((dt.date.fromisoformat(iso) - dt.date(1960, 1, 1)).days)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("parameters: {}\n", "'treatment' is required"),
+    ("treatment: {exposure: {dataset: EX}}\nparameters:\n  os: {start: TRTSDT, events: []}\n",
+     "PARAMCD must be upper case"),
+    ("treatment: {exposure: {dataset: EX}}\nbogus: 1\nparameters: {}\n", "unknown key"),
+])
+def test_config_errors_are_one_line_exit_2(demo_out: Path, tmp_path: Path, text: str,
+                                           message: str) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text(text)
+    result = CliRunner().invoke(main, ["adam", str(demo_out / "sdtm"), "--out",
+                                       str(tmp_path / "o"), "--config", str(config)])
+    assert result.exit_code == 2
+    assert result.output.count("\n") == 1 and message in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_bad_cutoff_is_a_usage_error(demo_out: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["adam", str(demo_out / "sdtm"), "--out",
+                                       str(tmp_path / "o"), "--cutoff", "30/06/2021"])
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
