@@ -194,10 +194,6 @@ def combine_date_time(date_iso: pd.Series, time_iso: pd.Series) -> pd.Series:
     return date_iso.where(~complete, date_iso + "T" + time_iso).astype(object)
 
 
-def is_complete_date(dtc: pd.Series) -> pd.Series:
-    return dtc.astype(object).fillna("").astype(str).str.match(r"\d{4}-\d{2}-\d{2}")
-
-
 def precision(dtc: pd.Series) -> pd.Series:
     """How much of the date/time is known: year, month, day, minute, second (or '')."""
     text = dtc.astype(object).fillna("").astype(str)

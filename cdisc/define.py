@@ -242,6 +242,3 @@ def validate_define(xml: bytes, schema_dir: Path) -> list[str]:
         return []
     return [f"line {e.line}: {e.message}" for e in schema.error_log]
 
-
-def used_terms(ds: Dataset, column: str) -> list[str]:
-    return sorted(set(pd.Series(ds.data[column]).astype(str)) - {""})

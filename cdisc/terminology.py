@@ -88,12 +88,6 @@ class CTLookup:
         unmapped = mapped.isna() & (norm != "")
         return mapped.fillna("").astype(object), unmapped
 
-    def allows(self, value: str) -> bool:
-        """True when value is a submission value of the codelist or a study-map target."""
-        if self.codelist is not None and value in self.codelist.terms:
-            return True
-        return value in set(self.table.values())
-
 
 def build_lookup(name: str, specs: Specs, study_ct: StudyCT) -> CTLookup:
     key = _codelist_key(name, specs)

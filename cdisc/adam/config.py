@@ -11,8 +11,7 @@ from cdisc.yamlsafe import load_yaml
 
 TOP_KEYS = {"treatment", "age_groups", "death", "alive_evidence", "intercurrent", "response",
             "populations", "parameters", "end_of_study"}
-SOURCE_KEYS = {"source", "dataset", "where", "date", "cnsr", "description", "srcdom", "srcvar",
-               "srcseq"}
+SOURCE_KEYS = {"source", "dataset", "where", "date", "cnsr", "description", "srcdom", "srcvar"}
 
 
 @dataclass
@@ -25,8 +24,7 @@ class Source:
     cnsr: int
     description: str
     srcdom: str | None
-    srcvar: str | None
-    srcseq: str | None
+    srcvar: str | None  # SRCSEQ is always the record's --SEQ (SDTM) or ASEQ (ADRS)
 
 
 @dataclass
@@ -70,8 +68,7 @@ def _source(entry: Any, path: Path, where: str, is_event: bool) -> Source:
     if not is_event and cnsr < 1:
         raise _fail(path, f"{where}: censoring sources need a cnsr of 1 or more")
     return Source(kind, dict(entry.get("where") or {}), entry.get("date"), cnsr,
-                  str(entry.get("description", "")), entry.get("srcdom"), entry.get("srcvar"),
-                  entry.get("srcseq"))
+                  str(entry.get("description", "")), entry.get("srcdom"), entry.get("srcvar"))
 
 
 def load_config(path: Path) -> AdamConfig:
