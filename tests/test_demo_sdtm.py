@@ -42,7 +42,8 @@ def test_every_raw_row_is_accounted_for(demo) -> None:
     # the deliberate bad records of cdisc/demo/FORMS.md, each with its reason
     rej = demo.rejects[demo.rejects["action"] == "rejected"]
     per_file = rej.drop_duplicates(["file", "row"]).groupby("file").size().to_dict()
-    assert per_file == {"ae.csv": 1, "cart.csv": 1, "lb.csv": 4}
+    assert per_file == {"ae.csv": 2, "cart.csv": 1, "lb.csv": 4}
+    assert rej["reason"].str.startswith("AESER = Y but no seriousness criterion").sum() == 1
     assert set(rej.loc[rej["file"] == "lb.csv", "value"]) == {"hemolyzed", "see comment", ".",
                                                               "pending"}
 

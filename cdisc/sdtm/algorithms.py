@@ -181,6 +181,14 @@ def apply_visit(ctx: Context, params: Any) -> Result:
 
 def evaluate_condition(ctx: Context, cond: dict) -> pd.Series:
     """Boolean mask for one condition: column tests on raw rows or presence in a built domain."""
+    if "all" in cond or "any" in cond:
+        parts = [evaluate_condition(ctx, c) for c in cond.get("all", cond.get("any", []))]
+        if not parts:
+            raise SpecError("'all'/'any' need a list of conditions")
+        out = parts[0]
+        for p in parts[1:]:
+            out = (out & p) if "all" in cond else (out | p)
+        return out
     if "domain_has" in cond or "domain_lacks" in cond:
         spec = cond.get("domain_has") or cond["domain_lacks"]
         subjects = _domain_rows(ctx, spec)["USUBJID"].unique()
@@ -260,8 +268,13 @@ def _domain_rows(ctx: Context, spec: dict) -> pd.DataFrame:
 
 def _aggregate(ctx: Context, spec: dict, take_last: bool) -> Result:
     df = _domain_rows(ctx, spec)
-    var = spec["variable"]
-    values = df[["USUBJID", var]]
+    # a list of variables: the first non-empty one per record (EXENDTC, else EXSTDTC)
+    names = spec["variable"] if isinstance(spec["variable"], list) else [spec["variable"]]
+    var = names[0]
+    value = df[var].astype(object).fillna("")
+    for other in names[1:]:
+        value = value.where(value != "", df[other].astype(object).fillna(""))
+    values = pd.DataFrame({"USUBJID": df["USUBJID"], var: value})
     values = values[values[var] != ""]
     # ISO 8601 text sorts chronologically at equal precision; ties keep the more precise value
     ordered = values.sort_values(var, kind="stable")
@@ -358,10 +371,23 @@ def rule_phase(rule: dict) -> int:
     if name == "case":
         branches, otherwise = case_branches(params)
         nested = [b["then"] for b in branches] + ([otherwise] if otherwise else [])
-        if any("domain_has" in b["when"] or "domain_lacks" in b["when"] for b in branches):
+        if any(condition_uses_domains(b["when"]) for b in branches):
             return 2
         return max([rule_phase(r) for r in nested] + [1])
     return 1
+
+
+def condition_columns(cond: dict) -> list[str]:
+    """Raw columns a condition reads (through all/any)."""
+    if "all" in cond or "any" in cond:
+        return [c for sub in cond.get("all", cond.get("any", [])) for c in condition_columns(sub)]
+    return [cond["column"]] if "column" in cond else []
+
+
+def condition_uses_domains(cond: dict) -> bool:
+    if "all" in cond or "any" in cond:
+        return any(condition_uses_domains(c) for c in cond.get("all", cond.get("any", [])))
+    return "domain_has" in cond or "domain_lacks" in cond
 
 
 def rule_columns(rule: dict) -> list[str]:
@@ -371,8 +397,7 @@ def rule_columns(rule: dict) -> list[str]:
     if name == "case":
         branches, otherwise = case_branches(params)
         for b in branches:
-            if "column" in b["when"]:
-                refs.append(b["when"]["column"])
+            refs += condition_columns(b["when"])
             refs += rule_columns(b["then"])
         if otherwise:
             refs += rule_columns(otherwise)

@@ -204,6 +204,7 @@ class Engine:
         frame = self._apply_filter(domain, block, frame, self._context(frame, block, ds, ""))
         if block.one_per_subject:
             frame = self._one_per_subject(block, frame)
+        frame = self._reject_inconsistent(domain, block, frame, ds)
         if valid_subjects is not None:
             unknown = ~frame[SUBJ].isin(valid_subjects)
             self.ledger.reject(domain, block.name, frame[unknown],
@@ -235,6 +236,21 @@ class Engine:
         frame = frame[keep]
         values = {k: v[keep] for k, v in values.items()}
         return BlockOutput(block=block, frame=frame, values=values, origins=origins)
+
+    def _reject_inconsistent(self, domain: str, block: RecordBlock, frame: pd.DataFrame,
+                             ds: DatasetSpec) -> pd.DataFrame:
+        """Records the mapping declares inconsistent (block 'reject') go to rejects.csv."""
+        for entry in block.reject:
+            hit = alg.evaluate_condition(self._context(frame, block, ds, ""), entry["when"])
+            if hit.any():
+                cols = alg.condition_columns(entry["when"])
+                col = alg.qualify(cols[0], block.source, set(block.join)) if cols else None
+                values = frame.loc[hit, col] if col in frame else frame.loc[hit, SUBJ]
+                self.ledger.reject(domain, block.name, frame[hit],
+                                   col.split(".", 1)[1] if col else "", values, entry["reason"])
+                self.ledger.mark(block.source, frame.loc[hit, ROW_COL], "rejected")
+                frame = frame[~hit]
+        return frame
 
     def _one_per_subject(self, block: RecordBlock, frame: pd.DataFrame) -> pd.DataFrame:
         """Keep the first or last row per subject by a raw column (numbers compare as numbers),

@@ -26,7 +26,7 @@ STUDY_KEYS = {"study", "subject_column", "sources", "ct_map", "visits", "epochs"
               "usubjid"}
 DOMAIN_KEYS = {"domain", "records", "derivations"}
 BLOCK_KEYS = {"name", "source", "join", "filter", "variables", "supplemental",
-              "one_per_subject"}
+              "one_per_subject", "reject"}
 SUPP_KEYS = {"label", "eval"}
 
 
@@ -46,6 +46,7 @@ class RecordBlock:
     variables: dict[str, dict]
     supplemental: dict[str, dict] = field(default_factory=dict)  # QNAM -> {label, eval, rule}
     one_per_subject: dict | None = None  # {keep: first|last, order_by: COLUMN}
+    reject: list[dict] = field(default_factory=list)  # [{reason, when}]: inconsistent records
 
 
 @dataclass
@@ -186,9 +187,15 @@ def load_domain(path: Path, specs: Specs, sources: dict[str, Source]) -> DomainM
                                      ("first", "last") and keep.get("order_by")):
             raise SpecError(f"records[{i}].one_per_subject needs keep (first or last) and "
                             "order_by (a raw column)", file=str(path))
+        rejects = list(b.get("reject") or [])
+        for r in rejects:
+            if not (isinstance(r, dict) and set(r) == {"reason", "when"}):
+                raise SpecError(f"records[{i}].reject entries need 'reason' and 'when'",
+                                file=str(path))
         blocks.append(RecordBlock(name=str(b.get("name", f"records[{i}]")), source=source,
                                   join=joins, filter=flt, variables=variables,
-                                  supplemental=supplemental, one_per_subject=keep))
+                                  supplemental=supplemental, one_per_subject=keep,
+                                  reject=rejects))
     if not blocks:
         raise SpecError("no 'records' blocks", file=str(path))
     derivations = list(raw.get("derivations") or [])
@@ -270,8 +277,10 @@ def check_against_files(config: StudyConfig, raw_dir: Path) -> dict[str, list[st
         for block in dm.blocks:
             rules = [*block.variables.values(), *(q["rule"] for q in block.supplemental.values())]
             refs = [r for rule in rules for r in alg.rule_columns(rule)]
-            if block.filter and "column" in block.filter["when"]:
-                refs.append(block.filter["when"]["column"])
+            if block.filter:
+                refs += alg.condition_columns(block.filter["when"])
+            for r in block.reject:
+                refs += alg.condition_columns(r["when"])
             if block.one_per_subject:
                 refs.append(block.one_per_subject["order_by"])
             for ref in refs:

@@ -1,0 +1,53 @@
+"""A package to validate: every dataset of a folder (XPT or Dataset-JSON) with its labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc.errors import InputError
+
+
+@dataclass
+class Table:
+    name: str
+    data: pd.DataFrame
+    label: str = ""
+    column_labels: dict[str, str] = field(default_factory=dict)
+    file: str = ""
+
+
+@dataclass
+class Package:
+    folder: Path
+    tables: dict[str, Table]
+    define: Path | None = None
+
+    def get(self, name: str) -> pd.DataFrame | None:
+        table = self.tables.get(name)
+        return table.data if table is not None else None
+
+
+def read_package(folder: Path) -> Package:
+    """Read *.xpt (preferred) or *.json datasets; a define.xml beside them is noted."""
+    from cdisc.adam.inputs import _read_json
+    from cdisc.io.xpt import read_xpt
+
+    if not folder.is_dir():
+        raise InputError("not a folder", file=str(folder))
+    tables: dict[str, Table] = {}
+    for path in sorted(folder.glob("*.xpt")):
+        df, meta = read_xpt(path)
+        name = (meta.table_name or path.stem).upper()
+        tables[name] = Table(name, df, meta.file_label, meta.column_labels, path.name)
+    for path in sorted(folder.glob("*.json")):
+        name = path.stem.upper()
+        if name not in tables:
+            tables[name] = Table(name, _read_json(path), "", {}, path.name)
+    if not tables:
+        raise InputError("no datasets (*.xpt or Dataset-JSON *.json) to validate",
+                         file=str(folder))
+    define = folder / "define.xml"
+    return Package(folder, tables, define if define.exists() else None)
