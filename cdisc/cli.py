@@ -122,9 +122,12 @@ def run(raw_dir: Path | None, mapping_dir: Path | None, out_dir: Path, formats: 
     from cdisc.paths import DEMO_MAPPING_DIR, DEMO_RAW_DIR
     from cdisc.pipeline import run_all, summary_lines
 
-    sdtm_run, adam = run_all(raw_dir or DEMO_RAW_DIR, mapping_dir or DEMO_MAPPING_DIR, out_dir,
-                             _formats(formats), cutoff)
+    sdtm_run, adam, validation = run_all(raw_dir or DEMO_RAW_DIR,
+                                         mapping_dir or DEMO_MAPPING_DIR, out_dir,
+                                         _formats(formats), cutoff)
     for line in summary_lines(sdtm_run):
+        click.echo(line)
+    for line in validation:
         click.echo(line)
     if adam is not None:
         for name, ds in adam.datasets.items():
@@ -170,6 +173,45 @@ def adam(sdtm_dir: Path, out_dir: Path, config_path: Path | None, cutoff: str | 
     for line in rate_lines(result):
         click.echo(line)
     click.echo(f"wrote {out_dir}")
+
+
+@main.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--standard", type=click.Choice(["auto", "sdtm", "adam"]), default="auto",
+              show_default=True)
+@click.option("--define", "define_path", default=None, type=click.Path(path_type=Path),
+              help="define.xml to check (default: FOLDER/define.xml when present).")
+@click.option("--json", "json_path", default=None, type=click.Path(path_type=Path),
+              help="Write the JSON report here.")
+@click.option("--junit", "junit_path", default=None, type=click.Path(path_type=Path),
+              help="Write a JUnit XML report here.")
+@click.option("--html", "html_dir", default=None, type=click.Path(path_type=Path),
+              help="Write report.html into this folder.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "notice"]), default="error",
+              show_default=True, help="Exit 1 when a finding at or above this severity exists.")
+@click.option("--no-gx", is_flag=True, help="Run only the conformance rules (skip GX suites).")
+@click.option("--quiet", is_flag=True, help="Print only the totals line.")
+@handle_errors
+def validate(folder: Path, standard: str, define_path: Path | None, json_path: Path | None,
+             junit_path: Path | None, html_dir: Path | None, fail_on: str, no_gx: bool,
+             quiet: bool) -> None:
+    """Validate a folder of SDTM or ADaM datasets (xpt or Dataset-JSON): exit 0 when clean,
+    1 when findings at or above --fail-on, 2 when validation could not run."""
+    from cdisc.validate.report import console_lines, to_html, to_json, to_junit
+    from cdisc.validate.run import validate_folder
+
+    report = validate_folder(folder, standard, define_path, use_gx=not no_gx)
+    for line in console_lines(report, quiet):
+        click.echo(line)
+    if json_path:
+        json_path.write_text(to_json(report), encoding="utf-8")
+    if junit_path:
+        junit_path.write_bytes(to_junit(report))
+    if html_dir:
+        html_dir.mkdir(parents=True, exist_ok=True)
+        (html_dir / "report.html").write_bytes(to_html(report))
+    if report.worst_at_least(fail_on):
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover

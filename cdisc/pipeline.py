@@ -180,17 +180,35 @@ def run_adam_stage(sdtm_dir: Path, config_path: Path, out_dir: Path,
     return result
 
 
+def validate_outputs(stage_dirs: list[Path], folder: Path) -> list[str]:
+    """Validate each written stage into folder/<stage>/ (report.json, junit.xml, report.html);
+    the summary line of each."""
+    from cdisc.validate.report import console_lines, write_reports
+    from cdisc.validate.run import validate_folder
+
+    lines = []
+    for stage in stage_dirs:
+        report = validate_folder(stage)
+        report.folder = stage.name  # reports name the stage, not the temporary path
+        write_reports(report, folder / stage.name)
+        lines.append(f"validation {stage.name}: " + console_lines(report, quiet=True)[-1])
+    return lines
+
+
 def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,
             formats: tuple[str, ...] = FORMATS, cutoff: str | None = None
-            ) -> tuple[SdtmRun, AdamResult | None]:
-    """Every stage that exists, into out_dir/<stage>/ (out_dir itself replaced atomically)."""
+            ) -> tuple[SdtmRun, AdamResult | None, list[str]]:
+    """Every stage, into out_dir/sdtm, adam, validation (out_dir replaced atomically)."""
     specs, config, result = map_raw(raw_dir, mapping_dir)
     stamp = f"{cutoff}T00:00:00" if cutoff else data_cut_datetime(result.datasets)
     adam = None
     with staged_output(out_dir) as tmp:
         write_sdtm(tmp / "sdtm", specs, config, result, formats, stamp)
+        stages = [tmp / "sdtm"]
         adam_config = mapping_dir / "adam.yaml"
         if adam_config.exists():
             adam = run_adam(tmp / "sdtm", adam_config, cutoff)
             write_adam(tmp / "adam", adam, study_info(config), formats, stamp)
-    return SdtmRun(result, config, stamp), adam
+            stages.append(tmp / "adam")
+        validation = validate_outputs(stages, tmp / "validation")
+    return SdtmRun(result, config, stamp), adam, validation
