@@ -1,0 +1,104 @@
+"""cdisc validate end to end: clean demo output, injected defects, exit codes, reports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cdisc.cli import main
+from cdisc.io.xpt import read_xpt
+from tests.conftest import REFERENCE
+
+
+@pytest.fixture(scope="module")
+def demo_sdtm(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("v") / "out"
+    assert CliRunner().invoke(main, ["run", "--out", str(out)]).exit_code == 0
+    return out / "sdtm"
+
+
+def validate(*args: str):
+    return CliRunner().invoke(main, ["validate", *args], catch_exceptions=False)
+
+
+def rewrite(path: Path, change) -> None:  # type: ignore[no-untyped-def]
+    import pyreadstat
+
+    df, meta = read_xpt(path)
+    df = change(df)
+    pyreadstat.write_xport(df, str(path), file_format_version=5, table_name=meta.table_name,
+                           column_labels=[meta.column_labels[c] for c in df.columns])
+
+
+def test_clean_demo_output(demo_sdtm: Path, tmp_path: Path) -> None:
+    result = validate(str(demo_sdtm), "--json", str(tmp_path / "r.json"), "--junit",
+                      str(tmp_path / "j.xml"), "--html", str(tmp_path / "html"))
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["schema"] == "cdisc-validate/1" and doc["summary"]["error"] == 0
+    assert (tmp_path / "html" / "report.html").read_bytes().startswith(b"<!DOCTYPE html>")
+    assert b"<testsuite" in (tmp_path / "j.xml").read_bytes()
+
+
+def test_injected_defects_exit_1(demo_sdtm: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    shutil.copytree(demo_sdtm, bad)
+
+    def orphan(df):  # type: ignore[no-untyped-def]
+        df.loc[0, "USUBJID"] = "NOT-IN-DM"
+        return df
+
+    def day_zero(df):  # type: ignore[no-untyped-def]
+        df.loc[3, "EXSTDY"] = 0.0
+        return df
+
+    rewrite(bad / "ae.xpt", orphan)
+    rewrite(bad / "ex.xpt", day_zero)
+    result = validate(str(bad), "--json", str(tmp_path / "r.json"), "--no-gx")
+    assert result.exit_code == 1
+    findings = json.loads((tmp_path / "r.json").read_text())["findings"]
+    got = {(f["rule"], f["dataset"], f["variable"]) for f in findings}
+    assert ("CD0001", "AE", "USUBJID") in got
+    assert ("CD0004", "EX", "EXSTDY") in got
+    orphan_finding = next(f for f in findings if f["rule"] == "CD0001")
+    assert orphan_finding["rows"] == [1] and orphan_finding["values"] == ["NOT-IN-DM"]
+
+
+def test_fail_on_warning(demo_sdtm: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    shutil.copytree(demo_sdtm, bad)
+    (bad / "define.xml").unlink()
+    assert validate(str(bad), "--no-gx", "--quiet").exit_code == 0
+
+    def reorder(df):  # type: ignore[no-untyped-def]
+        cols = list(df.columns)
+        cols[0], cols[1] = cols[1], cols[0]
+        return df[cols]
+
+    rewrite(bad / "dm.xpt", reorder)
+    assert validate(str(bad), "--no-gx", "--fail-on", "error").exit_code == 0
+    assert validate(str(bad), "--no-gx", "--fail-on", "warning").exit_code == 1
+
+
+def test_cannot_run_exit_2(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = validate(str(empty))
+    assert result.exit_code == 2 and result.output.startswith("error: ")
+    (empty / "dm.xpt").write_bytes(b"garbage" * 20)
+    result = validate(str(empty))
+    assert result.exit_code == 2 and "dm.xpt" in result.output
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/reference not present")
+def test_another_sponsors_datasets(tmp_path: Path) -> None:
+    folder = tmp_path / "send"
+    shutil.copytree(REFERENCE / "dataset-json-1.1" / "examples" / "send_cber_pilot", folder,
+                    ignore=shutil.ignore_patterns("*.json", "*.ndjson"))
+    result = validate(str(folder), "--no-gx")
+    assert result.exit_code in (0, 1), result.output
+    assert "not checked" in result.output and "datasets" in result.output
