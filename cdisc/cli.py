@@ -214,5 +214,18 @@ def validate(folder: Path, standard: str, define_path: Path | None, json_path: P
         sys.exit(1)
 
 
+@main.command()
+@click.option("--out", "out_dir", default=Path("validation/suites"), show_default=True,
+              type=click.Path(file_okay=False, path_type=Path))
+@handle_errors
+def suites(out_dir: Path) -> None:
+    """Generate the Great Expectations suites (one JSON per dataset) from specs/."""
+    from cdisc.specs import load_specs
+    from cdisc.validate.suites import write_suites
+
+    paths = write_suites(out_dir, load_specs())
+    click.echo(f"wrote {len(paths)} suites to {out_dir}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -102,3 +102,32 @@ def test_another_sponsors_datasets(tmp_path: Path) -> None:
     result = validate(str(folder), "--no-gx")
     assert result.exit_code in (0, 1), result.output
     assert "not checked" in result.output and "datasets" in result.output
+
+
+def test_injected_defects_with_gx(demo_sdtm: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    bad = tmp_path / "bad"
+    shutil.copytree(demo_sdtm, bad)
+    (bad / "define.xml").unlink()  # the define no longer describes the changed files
+
+    def dm_defects(df):  # type: ignore[no-untyped-def]
+        df.loc[1, "SEX"] = "X"
+        return df.drop(columns=["SITEID"])
+
+    def ae_defects(df):  # type: ignore[no-untyped-def]
+        df.loc[2, "AESTDTC"] = "2021-13-45"
+        df.loc[4, "AESTDY"] = 0.0
+        return pd.concat([df, df.iloc[[5]]], ignore_index=True)  # a duplicated record
+
+    rewrite(bad / "dm.xpt", dm_defects)
+    rewrite(bad / "ae.xpt", ae_defects)
+    result = validate(str(bad), "--json", str(tmp_path / "r.json"))
+    assert result.exit_code == 1
+    findings = json.loads((tmp_path / "r.json").read_text())["findings"]
+    got = {(f["rule"], f["dataset"], f["variable"]): f for f in findings}
+    assert got[("GX.CT.NONEXTENSIBLE", "DM", "SEX")]["rows"] == [2]
+    assert ("GX.REQ.EXISTS", "DM", "SITEID") in got
+    assert got[("GX.ISO8601", "AE", "AESTDTC")]["rows"] == [3]
+    assert got[("GX.DY.NOT_ZERO", "AE", "AESTDY")]["rows"] == [5]
+    assert ("GX.KEYS.UNIQUE", "AE", "STUDYID,USUBJID,AESEQ") in got
