@@ -111,7 +111,8 @@ CASES = {
 
 
 def test_every_rule_has_a_case() -> None:
-    assert {r.id for r in RULES} - set(CASES) == {"CD0021"}  # define: tested below
+    # define rules: tested below on a real define.xml
+    assert {r.id for r in RULES} - set(CASES) == {"CD0021", "CD0022", "CD0023"}
 
 
 @pytest.mark.parametrize("rule_id", sorted(CASES))
@@ -150,3 +151,34 @@ def test_label_over_40(tmp_path: Path) -> None:
     p.tables["DM"].column_labels = {"ARM": "x" * 41}
     found, _ = run_rules(p)
     assert any(f.rule == "CD0019" and f.variable == "ARM" and "40" in f.message for f in found)
+
+
+def _with_define(tmp_path: Path, data: pd.DataFrame) -> Package:
+    from cdisc.define import StudyInfo, build_define
+    from cdisc.model import Column, Dataset
+    from cdisc.specs import load_specs
+
+    cols = [Column("STUDYID", "Study Identifier", "Char"),
+            Column("USUBJID", "Unique Subject Identifier", "Char"),
+            Column("SEX", "Sex", "Char", codelist="C66731")]
+    described = Dataset("DM", "Demographics", cols, data[["STUDYID", "USUBJID", "SEX"]].copy(),
+                        dataset_class="Special-Purpose", structure="One record per subject")
+    xml = build_define([described], load_specs(), StudyInfo("S", "S", "S", "S"),
+                       creation_datetime="2024-01-01T00:00:00")
+    (tmp_path / "define.xml").write_bytes(xml)
+    p = pkg(DM=data)
+    p.define = tmp_path / "define.xml"
+    return p
+
+
+def test_define_describes_every_variable_and_value(tmp_path: Path) -> None:
+    data = dm(SEX=["M", "F"])[["STUDYID", "USUBJID"]].assign(SEX=["M", "F"])
+    good = _with_define(tmp_path, data)
+    found, _ = run_rules(good)
+    assert [f for f in found if f.rule in ("CD0021", "CD0022", "CD0023")] == []
+    extra = good.tables["DM"].data.assign(AGE=[1.0, 2.0], SEX=["M", "U"])
+    good.tables["DM"].data = extra
+    found, _ = run_rules(good)
+    assert any(f.rule == "CD0022" and f.variable == "AGE" for f in found)
+    [bad] = [f for f in found if f.rule == "CD0023"]
+    assert (bad.variable, bad.rows, bad.values) == ("SEX", (2,), ("U",))

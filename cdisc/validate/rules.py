@@ -338,6 +338,63 @@ def define_schema(rule: Rule, pkg: Package) -> list[Finding]:
             for e in errors[:MAX_ROWS]]
 
 
+def _define_metadata(pkg: Package) -> tuple[dict[str, set[str]], dict[tuple[str, str], set[str]]]:
+    """(dataset -> variables described, (dataset, variable) -> codelist values) of define.xml."""
+    from lxml import etree
+
+    from cdisc.define import NSMAP, safe_parser
+
+    ns = {"odm": NSMAP[None]}
+    assert pkg.define is not None
+    root = etree.parse(str(pkg.define), safe_parser()).getroot()
+    items = {i.get("OID"): i for i in root.iter(f"{{{ns['odm']}}}ItemDef")}
+    lists = {c.get("OID"): {e.get("CodedValue") for e in c
+                            if e.tag.endswith("EnumeratedItem") or e.tag.endswith("CodeListItem")}
+             for c in root.iter(f"{{{ns['odm']}}}CodeList")}
+    described: dict[str, set[str]] = {}
+    values: dict[tuple[str, str], set[str]] = {}
+    for group in root.iter(f"{{{ns['odm']}}}ItemGroupDef"):
+        name = group.get("Name", "")
+        described[name] = set()
+        for ref in group.findall("odm:ItemRef", ns):
+            item = items.get(ref.get("ItemOID"))
+            if item is None:
+                continue
+            described[name].add(item.get("Name"))
+            cl = item.find("odm:CodeListRef", ns)
+            if cl is not None and cl.get("CodeListOID") in lists:
+                values[(name, item.get("Name"))] = lists[cl.get("CodeListOID")]
+    return described, values
+
+
+def define_describes_package(rule: Rule, pkg: Package) -> list[Finding]:
+    described, _ = _define_metadata(pkg)
+    out = []
+    for name, table in pkg.tables.items():
+        if name not in described:
+            out.append(Finding(rule.id, rule.severity, name, None,
+                               "dataset not described in define.xml", 1))
+            continue
+        for col in table.data.columns:
+            if col not in described[name]:
+                out.append(Finding(rule.id, rule.severity, name, col,
+                                   f"{col} not described in define.xml", 1))
+    return out
+
+
+def define_codelist_values(rule: Rule, pkg: Package) -> list[Finding]:
+    _, values = _define_metadata(pkg)
+    out = []
+    for (name, col), allowed in values.items():
+        df = pkg.get(name)
+        if df is None or col not in df.columns:
+            continue
+        text = df[col].astype(str)
+        out += _finding(rule, name, col, (text != "") & ~text.isin(allowed), text,
+                        f"{col}: value not in its define.xml CodeList")
+    return out
+
+
 RULES = [
     Rule("CD0001", "error", "every USUBJID of every dataset is in DM", usubjid_in_dm, ("DM",)),
     Rule("CD0002", "error", "DM has one record per subject", dm_one_record_per_subject,
@@ -373,6 +430,10 @@ RULES = [
          xpt_conventions, ("*",)),
     Rule("CD0020", "warning", "variables in SDTMIG order", variable_order, ("*",)),
     Rule("CD0021", "error", "define.xml is valid Define-XML 2.1", define_schema, ("DEFINE",)),
+    Rule("CD0022", "error", "every dataset and variable is described in define.xml",
+         define_describes_package, ("DEFINE",)),
+    Rule("CD0023", "error", "every value of a codelist variable is in its define CodeList",
+         define_codelist_values, ("DEFINE",)),
 ]
 
 
