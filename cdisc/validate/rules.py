@@ -299,11 +299,21 @@ def xpt_conventions(rule: Rule, pkg: Package) -> list[Finding]:
                 out.append(Finding(rule.id, rule.severity, name, col,
                                    f"variable label longer than 40 characters: {label!r}", 1))
             if df[col].dtype == object:
-                text = df[col].astype(str)
-                out += _finding(rule, name, col, text.str.encode("utf-8").str.len() > 200, text,
-                                f"{col}: value longer than 200 bytes")
-                out += _finding(rule, name, col, text.str.contains(r"[^\x00-\x7f]", regex=True),
-                                text, f"{col}: non-ASCII text")
+                out += _text_limits(rule, name, col, df[col])
+    return out
+
+
+def _text_limits(rule: Rule, name: str, col: str, values: pd.Series) -> list[Finding]:
+    """> 200 bytes and non-ASCII text, checked on the distinct values (far fewer than rows)."""
+    distinct = pd.unique(values.astype(str))
+    long = {v for v in distinct if len(v) > 200 or len(v.encode("utf-8")) > 200}
+    foreign = {v for v in distinct if not v.isascii()}
+    out: list[Finding] = []
+    if long:
+        out += _finding(rule, name, col, values.isin(long), values,
+                        f"{col}: value longer than 200 bytes")
+    if foreign:
+        out += _finding(rule, name, col, values.isin(foreign), values, f"{col}: non-ASCII text")
     return out
 
 
@@ -389,9 +399,11 @@ def define_codelist_values(rule: Rule, pkg: Package) -> list[Finding]:
         df = pkg.get(name)
         if df is None or col not in df.columns:
             continue
-        text = df[col].astype(str)
-        out += _finding(rule, name, col, (text != "") & ~text.isin(allowed), text,
-                        f"{col}: value not in its define.xml CodeList")
+        outside = set(pd.unique(df[col].astype(str))) - allowed - {""}
+        if outside:
+            text = df[col].astype(str)
+            out += _finding(rule, name, col, text.isin(outside), text,
+                            f"{col}: value not in its define.xml CodeList")
     return out
 
 
