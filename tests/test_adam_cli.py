@@ -82,3 +82,26 @@ def test_bad_cutoff_is_a_usage_error(demo_out: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["adam", str(demo_out / "sdtm"), "--out",
                                        str(tmp_path / "o"), "--cutoff", "30/06/2021"])
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+def test_demo_exercises_every_event_and_censoring_path(demo_out: Path, tmp_path: Path) -> None:
+    from cdisc.io.xpt import read_xpt
+
+    adtte, _ = read_xpt(demo_out / "adam" / "adtte.xpt")
+    adsl, _ = read_xpt(demo_out / "adam" / "adsl.xpt")
+    pfs = adtte[adtte["PARAMCD"] == "PFS"]
+    paths = set(zip(pfs["CNSR"], pfs["EVNTDESC"] + pfs["CNSDTDSC"], strict=True))
+    assert {(0.0, "DEATH"), (0.0, "DISEASE PROGRESSION OR RELAPSE"),
+            (1.0, "LAST ADEQUATE RESPONSE ASSESSMENT"),
+            (2.0, "NO POST-BASELINE RESPONSE ASSESSMENT"),
+            (3.0, "LAST ADEQUATE ASSESSMENT BEFORE HSCT"),
+            (4.0, "LAST ADEQUATE ASSESSMENT BEFORE NEW THERAPY")} <= paths
+    assert {"LOST TO FOLLOW-UP", "WITHDRAWAL BY SUBJECT", "DEATH"} <= set(adsl["DCSREAS"])
+    assert set(adtte.loc[adtte["PARAMCD"] == "DOR", "CNSR"]) >= {0.0, 1.0, 3.0}
+    # a cut-off before the last events turns some events into censored records
+    out = tmp_path / "cut"
+    assert CliRunner().invoke(main, ["adam", str(demo_out / "sdtm"), "--out", str(out),
+                                     "--cutoff", "2021-01-31"]).exit_code == 0
+    cut, _ = read_xpt(out / "adtte.xpt")
+    merged = adtte.merge(cut, on=["USUBJID", "PARAMCD"], suffixes=("", "_CUT"))
+    assert ((merged["CNSR"] == 0) & (merged["CNSR_CUT"] > 0)).any()

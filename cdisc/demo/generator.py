@@ -411,6 +411,15 @@ class Course:
                                 np.where(self.nr_nact, self.nact_rel, _NEVER))
         pd_rel = np.where(self.inf & (first_prog < _NEVER) & (u[:, 13] < 0.25),
                           first_prog + rng.integers(1, 31, size=n), _NEVER)
+        # guaranteed time-to-event paths (FORMS.md): the first eligible infused subject is lost
+        # to follow-up on day 75 after two response assessments, the next eligible one
+        # withdraws on day 15, before any assessment (PFS censored at the first infusion)
+        calm = self.inf & ~self.crs_death & (death_rel > 120) & (first_prog > 120) & \
+            (self.hsct_rel > 120) & (self.nact_rel > 120)
+        picks = np.flatnonzero(calm)[:2]
+        if len(picks) == 2:
+            other_rel[picks] = [75, 15]
+            other_reason[picks] = [E_LTFU, E_WD]
         m24 = self.vrel[:, _SCHED_INDEX["MONTH24"]]
         ni_stop = np.where(self.ni & ~ni_die, rng.integers(1, 15, size=n), _NEVER)
         ni_reason = np.where(ni_rank % 4 == 1, E_PD, E_PHYS)
