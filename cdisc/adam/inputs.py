@@ -3,7 +3,6 @@ and the small helpers every ADaM derivation uses (filters, ISO text -> dates).""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ DOMAINS = ("DM", "EX", "AE", "LB", "RS", "DS", "PR", "CM", "MH")
 
 def read_sdtm(folder: Path, names: tuple[str, ...] = DOMAINS) -> dict[str, pd.DataFrame]:
     """Each domain from <name>.xpt (or <name>.json, Dataset-JSON); absent ones are empty."""
+    from cdisc.io.datasetjson import read_dataset_json
     from cdisc.io.xpt import read_xpt
 
     out: dict[str, pd.DataFrame] = {}
@@ -26,26 +26,12 @@ def read_sdtm(folder: Path, names: tuple[str, ...] = DOMAINS) -> dict[str, pd.Da
         if xpt.exists():
             out[name], _ = read_xpt(xpt)
         elif js.exists():
-            out[name] = _read_json(js)
+            out[name] = read_dataset_json(js)
         else:
             out[name] = pd.DataFrame(columns=["USUBJID"])
     if out["DM"].empty:
         raise InputError("no DM dataset (dm.xpt or dm.json): ADaM needs one", file=str(folder))
     return out
-
-
-def _read_json(path: Path) -> pd.DataFrame:
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        df = pd.DataFrame(doc.get("rows", []), columns=[c["name"] for c in doc["columns"]])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"not a Dataset-JSON file: {exc}", file=path.name) from None
-    for col, meta in zip(df.columns, doc["columns"], strict=True):
-        if meta.get("dataType") == "string" or meta.get("dataType") in ("date", "datetime"):
-            df[col] = df[col].fillna("").astype(str).astype(object)
-        else:
-            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
-    return df
 
 
 def record_date_column(df: pd.DataFrame, domain: str) -> str | None:

@@ -95,10 +95,18 @@ def write_dataset_json(ds: Dataset, path: Path, *, study_oid: str, metadata_vers
 
 
 def read_dataset_json(path: Path) -> pd.DataFrame:
-    """Rows as a DataFrame with the columns' names (values as JSON gives them)."""
+    """Rows as a DataFrame: text columns as str ("" for null), numbers as float64 (dates
+    exchanged as ISO text stay text)."""
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
-        names = [c["name"] for c in doc["columns"]]
-        return pd.DataFrame(doc.get("rows", []), columns=names)
+        columns = doc["columns"]
+        df = pd.DataFrame(doc.get("rows", []), columns=[c["name"] for c in columns])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"not a Dataset-JSON file: {exc}", file=str(path)) from None
+    for meta in columns:
+        col = meta["name"]
+        if meta.get("dataType") in ("string", "date", "datetime", "time", "URI"):
+            df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str).astype(object)
+        else:
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
+    return df

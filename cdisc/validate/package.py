@@ -32,7 +32,7 @@ class Package:
 
 def read_package(folder: Path) -> Package:
     """Read *.xpt (preferred) or *.json datasets; a define.xml beside them is noted."""
-    from cdisc.adam.inputs import _read_json
+    from cdisc.io.datasetjson import read_dataset_json
     from cdisc.io.xpt import read_xpt
 
     if not folder.is_dir():
@@ -45,7 +45,7 @@ def read_package(folder: Path) -> Package:
     for path in sorted(folder.glob("*.json")):
         name = path.stem.upper()
         if name not in tables:
-            tables[name] = Table(name, _read_json(path), "", {}, path.name)
+            tables[name] = Table(name, read_dataset_json(path), "", {}, path.name)
     if not tables:
         raise InputError("no datasets (*.xpt or Dataset-JSON *.json) to validate",
                          file=str(folder))
