@@ -18,6 +18,7 @@ import pandas as pd
 from cdisc import __version__
 from cdisc.errors import OutputError
 from cdisc.define import StudyInfo
+from cdisc.manifest import write_manifest
 from cdisc.model import Dataset
 from cdisc.adam.build import AdamResult, run_adam
 from cdisc.sdtm.engine import MappingResult, map_study
@@ -211,4 +212,7 @@ def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,
             write_adam(tmp / "adam", adam, study_info(config), formats, stamp)
             stages.append(tmp / "adam")
         validation = validate_outputs(stages, tmp / "validation")
+        result.reconciliation.to_csv(tmp / "reconciliation.csv", index=False,
+                                     lineterminator="\n")
+        write_manifest(tmp, raw_dir, mapping_dir)
     return SdtmRun(result, config, stamp), adam, validation

@@ -105,3 +105,16 @@ def test_demo_exercises_every_event_and_censoring_path(demo_out: Path, tmp_path:
     cut, _ = read_xpt(out / "adtte.xpt")
     merged = adtte.merge(cut, on=["USUBJID", "PARAMCD"], suffixes=("", "_CUT"))
     assert ((merged["CNSR"] == 0) & (merged["CNSR_CUT"] > 0)).any()
+
+
+def test_manifest_lists_every_output_with_its_hash(demo_out: Path) -> None:
+    import hashlib
+    import json
+
+    doc = json.loads((demo_out / "manifest.json").read_text())
+    files = sorted(p.relative_to(demo_out).as_posix() for p in demo_out.rglob("*")
+                   if p.is_file() and p.name != "manifest.json")
+    assert sorted(doc["outputs"]) == files
+    for name in ("sdtm/dm.xpt", "adam/adtte.xpt", "reconciliation.csv"):
+        assert doc["outputs"][name] == hashlib.sha256((demo_out / name).read_bytes()).hexdigest()
+    assert "dm.csv" in doc["inputs"] and len(doc["specs_sha256"]) == 64
