@@ -36,7 +36,7 @@ def test_round_trip_labels_formats_lengths(tmp_path: Path) -> None:
     assert list(df["TRTSDT"].fillna(-1)) == [22349.0, -1.0, 0.0]
     assert meta.table_name == "DM" and meta.file_label == "Demographics"
     assert meta.column_labels["AGE"] == "Label of AGE"
-    assert meta.column_formats == {"TRTSDT": "DATE9"}
+    assert meta.column_formats == {"TRTSDT": "DATE9."}
     assert meta.char_lengths["USUBJID"] == 4 == xpt_lengths(ds)["USUBJID"]
 
 

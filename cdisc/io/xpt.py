@@ -171,7 +171,9 @@ def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
         if df[col].dtype != "float64":
             df[col] = df[col].astype(object).where(df[col].notna(), "").astype(object)
     labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
-    formats = {k: v for k, v in meta.original_variable_types.items() if v}
+    # pyreadstat spells a format "DATE9" in some releases and "DATE9." in others: keep SAS's
+    formats = {k: v if "." in v else f"{v}." for k, v in meta.original_variable_types.items()
+               if v}
     return df, XptMeta(meta.table_name or "", meta.file_label or "",
                        {k: v or "" for k, v in labels.items()}, formats,
                        dict(meta.variable_storage_width))
