@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from cdisc.distinct import on_distinct
+
 MONTHS = {m: i for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
 _UNK = r"(?:UNK|UN|U|--|XX)"
@@ -98,6 +100,10 @@ def parse_raw_dates(values: pd.Series, year_range: tuple[int, int] = (1900, 2100
     typed = _typed_dates(values)
     if typed is not None:
         return typed
+    return on_distinct(_parse_text_dates, values, year_range)
+
+
+def _parse_text_dates(values: pd.Series, year_range: tuple[int, int]) -> DateParse:
     text = _as_text(values)
     y = pd.Series(np.nan, index=text.index)
     m = pd.Series(np.nan, index=text.index)
@@ -167,6 +173,10 @@ def _format_iso(y: pd.Series, m: pd.Series, d: pd.Series, hh: pd.Series, mi: pd.
 
 def parse_raw_times(values: pd.Series) -> DateParse:
     """Raw time (14:30, 14:30:05, 1430, 2:30 PM) -> hh:mm(:ss); unknown (UN:UN, UNK) -> ""."""
+    return on_distinct(_parse_text_times, values)
+
+
+def _parse_text_times(values: pd.Series) -> DateParse:
     text = _as_text(values)
     parts = text.str.extract(
         r"^(?P<h>\d{1,2}):?(?P<m>\d{2})(?::(?P<s>\d{2}))?\s*(?P<ap>AM|PM)?$")
@@ -190,12 +200,20 @@ def combine_date_time(date_iso: pd.Series, time_iso: pd.Series) -> pd.Series:
     """Attach a time only to a complete date; otherwise keep the date as it is."""
     date_iso = date_iso.astype(object).fillna("")
     time_iso = time_iso.astype(object).fillna("")
-    complete = date_iso.str.fullmatch(r"\d{4}-\d{2}-\d{2}") & (time_iso != "")
+    complete = on_distinct(_is_complete_date, date_iso) & (time_iso != "")
     return date_iso.where(~complete, date_iso + "T" + time_iso).astype(object)
+
+
+def _is_complete_date(text: pd.Series) -> pd.Series:
+    return text.astype(str).str.fullmatch(r"\d{4}-\d{2}-\d{2}")
 
 
 def precision(dtc: pd.Series) -> pd.Series:
     """How much of the date/time is known: year, month, day, minute, second (or '')."""
+    return on_distinct(_precision, dtc)
+
+
+def _precision(dtc: pd.Series) -> pd.Series:
     text = dtc.astype(object).fillna("").astype(str)
     out = pd.Series("", index=text.index, dtype=object)
     for name, pattern in (("year", r"\d{4}|\d{4}---\d{2}"), ("month", r"\d{4}-\d{2}"),
@@ -207,6 +225,10 @@ def precision(dtc: pd.Series) -> pd.Series:
 
 def iso_to_date(dtc: pd.Series) -> pd.Series:
     """Date part of complete ISO dates as datetime64 (NaT when the date is partial)."""
+    return on_distinct(_iso_to_date, dtc)
+
+
+def _iso_to_date(dtc: pd.Series) -> pd.Series:
     text = dtc.astype(object).fillna("").astype(str).str[:10]
     text = text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}"), None)
     return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")

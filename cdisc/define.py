@@ -8,6 +8,7 @@ follows the ODM 1.3.2 / Define-XML 2.1 schemas; output is deterministic (no cloc
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def _codelists_used(datasets: list[Dataset]) -> dict[str, _CodeListUse]:
         for col in ds.columns:
             if not col.codelist or col.type != "Char":
                 continue
-            values = set(ds.data[col.name].astype(str)) - {""}
+            values = {str(v) for v in pd.unique(ds.data[col.name])} - {"", "nan"}
             used.setdefault(col.codelist, _CodeListUse(col.codelist, set())).values |= values
     # a CodeList needs at least one item: a variable with no values gets no CodeListRef
     return {code: use for code, use in used.items() if use.values}
@@ -233,11 +234,43 @@ def safe_parser() -> etree.XMLParser:
                            load_dtd=False)
 
 
+def parse_untrusted(xml: bytes, name: str = "define.xml") -> etree._Element:
+    """Parse XML we did not write. A DOCTYPE is refused outright (no entity of any kind, internal
+    or external, is declared, let alone expanded); malformed XML is an InputError naming the line."""
+    from cdisc.errors import InputError
+
+    doctype = re.search(rb"<!\s*(DOCTYPE|ENTITY)", xml, flags=re.I)
+    if doctype is None and xml[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: look again
+        doctype = re.search(r"<!\s*(DOCTYPE|ENTITY)", xml.decode("utf-16", "replace"), re.I)
+    if doctype is not None:
+        line = xml[: doctype.start()].count(b"\n") + 1
+        raise InputError("DOCTYPE/ENTITY declarations are not allowed in define.xml (entities "
+                         "are never expanded)", file=name, row=line)
+    try:
+        root = etree.fromstring(xml, safe_parser())
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"not well-formed XML: {' '.join(str(exc.msg).split())}", file=name,
+                         row=exc.lineno) from None
+    info = root.getroottree().docinfo
+    if info.doctype or info.internalDTD is not None:
+        raise InputError("DOCTYPE declarations are not allowed in define.xml", file=name)
+    return root
+
+
+def check_define_file(path: Path) -> None:
+    """Refuse a define.xml that is not a plain, well-formed XML file (see parse_untrusted)."""
+    from cdisc.errors import InputError
+
+    if not path.is_file():
+        raise InputError("define.xml not found or not a file", file=str(path))
+    parse_untrusted(path.read_bytes(), str(path))
+
+
 def validate_define(xml: bytes, schema_dir: Path) -> list[str]:
     """Schema errors of a define.xml against the Define-XML 2.1 XSDs in schema_dir."""
     xsd_path = schema_dir / "cdisc-define-2.1" / "define2-1-0.xsd"
     schema = etree.XMLSchema(etree.parse(str(xsd_path), safe_parser()))
-    doc = etree.fromstring(xml, safe_parser())
+    doc = parse_untrusted(xml)
     if schema.validate(doc):
         return []
     return [f"line {e.line}: {e.message}" for e in schema.error_log]

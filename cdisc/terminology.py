@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
 from cdisc.specs import Codelist, Specs
 
@@ -23,6 +24,10 @@ _MICRO = str.maketrans({"\u00b5": "u", "\u03bc": "u"})
 
 def normalise(values: pd.Series) -> pd.Series:
     """Trim, collapse inner blanks, fold case and spell the micro sign as 'u'."""
+    return on_distinct(_normalise, values)
+
+
+def _normalise(values: pd.Series) -> pd.Series:
     text = values.astype("object").where(values.notna(), "").astype(str)
     return (text.str.translate(_MICRO).str.strip().str.replace(r"\s+", " ", regex=True)
             .str.casefold())

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdisc.distinct import factorize, on_distinct
 from cdisc.errors import ConformanceError, InputError, OutputError
 from cdisc.model import Dataset
 
@@ -41,6 +42,17 @@ def _byte_lengths(values: pd.Series) -> pd.Series:
     return values.astype(str).str.encode("utf-8").str.len()
 
 
+def _text_column(values: pd.Series) -> pd.Series:
+    """Character values as str objects, "" for missing (what the XPT holds)."""
+    out = values.astype(object)
+    return out.where(out.notna(), "").astype(str).astype(object)
+
+
+def _first_row(codes: np.ndarray, bad_distinct: np.ndarray) -> int:
+    """0-based position of the first row whose distinct value is flagged."""
+    return int(np.flatnonzero(np.isin(codes, np.flatnonzero(bad_distinct)))[0])
+
+
 def xpt_lengths(ds: Dataset) -> dict[str, int]:
     """Length each variable gets: char = longest value in bytes (at least 1), num = 8."""
     out = {}
@@ -49,7 +61,8 @@ def xpt_lengths(ds: Dataset) -> dict[str, int]:
             out[col.name] = 8
         else:
             values = ds.data[col.name]
-            out[col.name] = max(1, int(_byte_lengths(values).max())) if len(values) else 1
+            _, distinct = factorize(values)
+            out[col.name] = max(1, int(_byte_lengths(distinct).max())) if len(values) else 1
     return out
 
 
@@ -71,19 +84,21 @@ def check_xpt_conformance(ds: Dataset) -> None:
         if col.type != "Char":
             _check_numeric(ds, col.name)
             continue
-        values = ds.data[col.name].astype(str)
-        non_ascii = values.str.contains(r"[^\x00-\x7f]", regex=True)
+        # checked once per distinct value; the first offending row is named
+        codes, distinct = factorize(ds.data[col.name])
+        distinct = distinct.astype(str)
+        non_ascii = distinct.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool)
         if non_ascii.any():
-            row = int(np.flatnonzero(non_ascii.to_numpy())[0])
+            row = _first_row(codes, non_ascii)
             raise ConformanceError(f"{ds.name}: non-ASCII text in {col.name} (FDA TCG: ASCII only)",
                                    file=ds.name, row=row + 1, column=col.name,
-                                   value=values.iloc[row])
-        too_long = _byte_lengths(values) > MAX_CHAR_BYTES
+                                   value=distinct.iloc[codes[row]])
+        too_long = (_byte_lengths(distinct) > MAX_CHAR_BYTES).to_numpy(dtype=bool)
         if too_long.any():
-            row = int(np.flatnonzero(too_long.to_numpy())[0])
+            row = _first_row(codes, too_long)
             raise ConformanceError(f"{ds.name}: value longer than {MAX_CHAR_BYTES} bytes in "
                                    f"{col.name}", file=ds.name, row=row + 1, column=col.name,
-                                   value=values.iloc[row][:60] + "...")
+                                   value=distinct.iloc[codes[row]][:60] + "...")
 
 
 def _check_numeric(ds: Dataset, name: str) -> None:
@@ -127,8 +142,7 @@ def write_xpt(ds: Dataset, path: Path) -> None:
         series = ds.data[col.name]
         # object dtype writes faster than Arrow-backed strings and keeps "" as ""
         frame[col.name] = (series.astype("float64") if col.type == "Num"
-                           else series.astype(object).where(series.notna(), "").astype(str)
-                           .astype(object))
+                           else on_distinct(_text_column, series))
     formats = {c.name: c.display_format for c in ds.columns if c.display_format}
     try:
         pyreadstat.write_xport(frame, str(path), file_label=ds.label,
@@ -161,12 +175,21 @@ def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
 
     if not path.exists():
         raise InputError("XPT file not found", file=str(path))
-    if path.stat().st_size == 0:
+    if not path.is_file():
+        raise InputError("not a regular file (a folder?)", file=str(path))
+    size = path.stat().st_size
+    if size == 0:
         raise InputError("XPT file is empty (0 bytes)", file=path.name)
+    if size % RECORD:
+        # pyreadstat silently drops a cut-off tail of observations: refuse the file instead
+        raise InputError(f"truncated or corrupt XPT: {size} bytes is not a whole number of "
+                         f"{RECORD}-byte records", file=path.name)
     try:
         df, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
     except Exception as exc:
-        raise InputError(f"cannot read XPT: {str(exc).strip()}", file=path.name) from None
+        text = " ".join(str(exc).split())
+        raise InputError(f"cannot read XPT (corrupt, truncated or not XPT?): {text}",
+                         file=path.name) from None
     for col in df.columns:
         if df[col].dtype != "float64":
             df[col] = df[col].astype(object).where(df[col].notna(), "").astype(object)

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc import dates
+from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
 
 
@@ -69,6 +70,10 @@ def qualify(ref: str, primary: str, aliases: frozenset[str] | set[str] = frozens
 
 def _text(values: pd.Series) -> pd.Series:
     """Raw cell -> stripped str ('' for missing)."""
+    return on_distinct(_strip_text, values)
+
+
+def _strip_text(values: pd.Series) -> pd.Series:
     out = values.astype(object).where(values.notna(), "")
     return out.astype(str).str.strip().astype(object)
 
@@ -96,7 +101,7 @@ def _to_number(raw: pd.Series, ctx: Context, spec: dict) -> Result:
         bad = pd.Series(False, index=raw.index)
     else:
         text = _text(raw)
-        values = pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
+        values = on_distinct(_parse_number, text)
         text_missing = text == ""
         bad = values.isna() & ~text_missing
     errors = pd.Series(np.where(bad, "not a number", ""), index=raw.index, dtype=object)
@@ -107,6 +112,10 @@ def _to_number(raw: pd.Series, ctx: Context, spec: dict) -> Result:
         high = values > float(spec["max"])
         errors = errors.mask(high, f"above the plausible maximum {spec['max']}")
     return Result(values.where(errors == "", np.nan), errors)
+
+
+def _parse_number(text: pd.Series) -> pd.Series:
+    return pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
 
 
 def apply_split(ctx: Context, params: Any) -> Result:

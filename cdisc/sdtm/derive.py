@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cdisc import dates
+from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
 
 METHODS = {
@@ -31,7 +32,7 @@ def derive_usubjid(studyid: str, subject: pd.Series,
     """USUBJID from the study's template; {STUDYID} and {SUBJECT} (the raw subject id) are the
     only fields (plain text substitution, nothing evaluated)."""
     head, _, tail = template.replace("{STUDYID}", studyid).partition("{SUBJECT}")
-    return (head + subject.astype(str) + tail).astype(object)
+    return on_distinct(lambda s: (head + s.astype(str) + tail).astype(object), subject)
 
 
 def derive_seq(df: pd.DataFrame, sort_by: list[str]) -> pd.Series:
@@ -64,8 +65,9 @@ def derive_epoch(start_dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame,
                  rules: list[dict]) -> pd.Series:
     """EPOCH from the first rule whose window holds the record's (complete) start date."""
     when = dates.iso_to_date(start_dtc).dt.normalize()
-    dm_dates = {c: dates.iso_to_date(usubjid.map(dm.set_index("USUBJID")[c]).fillna(""))
-                .dt.normalize() for c in dm.columns if c.endswith("DTC")}
+    by_subject = dm.set_index("USUBJID")
+    dm_dates = {c: usubjid.map(dates.iso_to_date(by_subject[c]).dt.normalize())
+                for c in dm.columns if c.endswith("DTC")}
     epoch = pd.Series("", index=start_dtc.index, dtype=object)
     open_rows = when.notna()
     for rule in rules:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
 from cdisc.io.raw import FILE_COL, ROW_COL, read_raw
 from cdisc.model import Column, Dataset, Origin
@@ -31,26 +32,39 @@ SUBJ = "__subject"
 SUPP_PREFIX = "__SUPP__"
 
 
+# row states in rank order: a later state beats an earlier one when blocks disagree
+STATES = ("unused", "filtered", "rejected", "mapped")
+
+
 @dataclass
 class Ledger:
-    """Status of every raw row: unused, mapped, rejected or filtered:<name>."""
+    """Status of every raw row (one small integer per row): unused, filtered (by a named
+    filter), rejected or mapped."""
 
-    status: dict[str, pd.Series] = field(default_factory=dict)
+    status: dict[str, np.ndarray] = field(default_factory=dict)
+    filters: dict[str, np.ndarray] = field(default_factory=dict)  # filter name per row
     files: dict[str, str] = field(default_factory=dict)
     rejects: list[pd.DataFrame] = field(default_factory=list)
 
     def add_source(self, alias: str, file: str, n: int) -> None:
-        self.status[alias] = pd.Series("unused", index=pd.RangeIndex(1, n + 1), dtype=object)
+        self.status[alias] = np.zeros(n, dtype=np.int8)
+        self.filters[alias] = np.full(n, "", dtype=object)
         self.files[alias] = file
 
     def mark(self, alias: str, rows: pd.Series, state: str) -> None:
-        """Set a state; 'mapped' beats 'rejected' beats 'filtered' when blocks disagree."""
-        rank = {"unused": 0, "filtered": 1, "rejected": 2, "mapped": 3}
+        """Set 'mapped', 'rejected' or 'filtered:<name>' on 1-based raw rows, unless a row
+        already has a state that beats it ('mapped' beats 'rejected' beats 'filtered')."""
+        kind, _, name = state.partition(":")
+        rank = STATES.index(kind)
+        positions = np.unique(np.asarray(rows, dtype=np.int64)) - 1
         current = self.status[alias]
-        rows = pd.Index(rows.astype(int).unique())
-        old = current.loc[rows]
-        better = old.str.split(":").str[0].map(rank) < rank[state.split(":")[0]]
-        current.loc[rows[better.to_numpy()]] = state
+        better = positions[current[positions] < rank]
+        current[better] = rank
+        if kind == "filtered":
+            self.filters[alias][better] = name
+
+    def unused(self, alias: str) -> np.ndarray:
+        return self.status[alias] == 0
 
     def reject(self, domain: str, block: str, frame: pd.DataFrame, column: str,
                values: pd.Series, reason: pd.Series | str, action: str = "rejected") -> None:
@@ -71,13 +85,11 @@ class Ledger:
     def reconciliation(self) -> pd.DataFrame:
         rows = []
         for alias, status in self.status.items():
-            kinds = status.str.split(":").str[0]
-            filters = status[kinds == "filtered"].str.split(":", n=1).str[1].value_counts()
+            counts = np.bincount(status, minlength=len(STATES))
+            filters = pd.Series(self.filters[alias][status == 1]).value_counts()
             rows.append({"file": self.files[alias], "read": len(status),
-                         "mapped": int((kinds == "mapped").sum()),
-                         "rejected": int((kinds == "rejected").sum()),
-                         "filtered": int((kinds == "filtered").sum()),
-                         "unused": int((kinds == "unused").sum()),
+                         **{state: int(counts[STATES.index(state)])
+                            for state in ("mapped", "rejected", "filtered", "unused")},
                          "filters": "; ".join(f"{k}: {v}" for k, v in sorted(filters.items()))})
         return pd.DataFrame(rows).sort_values("file").reset_index(drop=True)
 
@@ -186,10 +198,12 @@ class Engine:
 
     def _context(self, frame: pd.DataFrame, block: RecordBlock, ds: DatasetSpec, var: str,
                  domains: dict[str, pd.DataFrame] | None = None,
-                 mapped: dict[str, pd.Series] | None = None) -> alg.Context:
+                 mapped: dict[str, pd.Series] | None = None,
+                 usubjid: pd.Series | None = None) -> alg.Context:
         vspec = ds.variable(var) if var else None
-        usubjid = derive.derive_usubjid(self.config.studyid, frame[SUBJ],
-                                         self.config.usubjid_template)
+        if usubjid is None:
+            usubjid = derive.derive_usubjid(self.config.studyid, frame[SUBJ],
+                                             self.config.usubjid_template)
         return alg.Context(frame=frame, primary=block.source, target=var,
                            target_numeric=bool(vspec and vspec.is_numeric), lookup=self.lookup,
                            visits=self.config.visits, domains=domains, usubjid=usubjid,
@@ -217,10 +231,13 @@ class Engine:
         row_errors = pd.Series(False, index=frame.index)
         rules = [(var, rule, None) for var, rule in block.variables.items()]
         rules += [(SUPP_PREFIX + q, spec["rule"], spec) for q, spec in block.supplemental.items()]
+        usubjid = derive.derive_usubjid(self.config.studyid, frame[SUBJ],
+                                         self.config.usubjid_template)
         for var, rule, supp in rules:
             if alg.rule_phase(rule) == 2:
                 continue
-            ctx = self._context(frame, block, ds, "" if supp else var, mapped=values)
+            ctx = self._context(frame, block, ds, "" if supp else var, mapped=values,
+                                usubjid=usubjid)
             result = alg.apply_rule(ctx, rule)
             rejected = self._record_errors(domain, block, frame, var, rule, result)
             row_errors |= rejected
@@ -314,7 +331,7 @@ class Engine:
         primary = self.config.sources[block.source].file
         for alias in block.join:
             df = raw[alias]
-            hit = df[SUBJ].isin(subjects) & (self.ledger.status[alias].to_numpy() == "unused")
+            hit = df[SUBJ].isin(subjects) & self.ledger.unused(alias)
             self.ledger.reject(domain, block.name, df[hit],
                                self.config.sources[alias].subject_column, df.loc[hit, SUBJ],
                                f"the subject's record in {primary} was rejected")
@@ -367,8 +384,7 @@ class Engine:
             for o in outs:
                 self.ledger.mark(o.block.source, o.frame[ROW_COL], "mapped")
                 for alias in o.block.join:
-                    unused = self.ledger.status[alias].to_numpy() == "unused"
-                    matched = raw[alias][SUBJ].isin(o.frame[SUBJ]) & unused
+                    matched = raw[alias][SUBJ].isin(o.frame[SUBJ]) & self.ledger.unused(alias)
                     self.ledger.mark(alias, raw[alias].loc[matched, ROW_COL], "mapped")
         origins = {d: _merge_origins(outs) for d, outs in outputs.items()}
         methods = {d: {v: r["method"] for o in outs for v, r in o.block.variables.items()
@@ -492,8 +508,7 @@ class Engine:
             if c.type == "Num":
                 table[c.name] = pd.to_numeric(table[c.name], errors="coerce").astype("float64")
             else:
-                col = table[c.name].astype(object)
-                table[c.name] = col.where(col.notna(), "").astype(str).astype(object)
+                table[c.name] = on_distinct(_as_submission_text, table[c.name])
         sort_keys = [k for k in ds.keys if k in names]
         seq = f"{domain}SEQ"
         if seq in names:
@@ -509,6 +524,12 @@ class Engine:
                           dataset_class=ds.dataset_class, structure=ds.structure,
                           standard=ds.standard, trace=trace)
         return dataset, trace
+
+
+def _as_submission_text(values: pd.Series) -> pd.Series:
+    """Character variable values as str objects, "" for missing."""
+    col = values.astype(object)
+    return col.where(col.notna(), "").astype(str).astype(object)
 
 
 def _source_column(block: RecordBlock, rule: dict, depth: int = 0) -> str | None:

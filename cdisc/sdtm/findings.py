@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc.distinct import on_distinct
 from cdisc.sdtm.algorithms import Context, Result
 from cdisc.specs import load_ctcae_grades, load_unit_conversions
 
@@ -26,24 +27,37 @@ def _number_text(values: pd.Series) -> pd.Series:
 def _conversion(ctx: Context, spec: dict) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(factor, standard unit, unknown-conversion mask) for each record."""
     table = load_unit_conversions()
-    test = ctx.variable(spec.get("test", "LBTESTCD")).astype(str)
-    unit = ctx.variable(spec.get("unit", "LBORRESU")).astype(str)
-    keys = pd.Series(list(zip(test, unit, strict=True)), index=test.index)
-    found = keys.map(table)
-    factor = found.map(lambda t: t[1], na_action="ignore").astype("float64")
-    std_unit = found.map(lambda t: t[0], na_action="ignore").fillna("").astype(object)
-    return factor, std_unit, found.isna()
+    test = ctx.variable(spec.get("test", "LBTESTCD"))
+    unit = ctx.variable(spec.get("unit", "LBORRESU"))
+    # look up each distinct (test, unit) pair once
+    test_codes, tests = pd.factorize(test.astype(object).fillna(""))
+    unit_codes, units = pd.factorize(unit.astype(object).fillna(""))
+    pair_codes, pairs = pd.factorize(test_codes * len(units) + unit_codes)
+    found = [table.get((str(tests[p // len(units)]), str(units[p % len(units)])))
+             for p in pairs]
+    factor = np.array([f[1] if f else np.nan for f in found], dtype="float64")[pair_codes]
+    std_unit = np.array([f[0] if f else "" for f in found], dtype=object)[pair_codes]
+    unknown = np.array([f is None for f in found], dtype=bool)[pair_codes]
+    index = test.index
+    return (pd.Series(factor, index=index), pd.Series(std_unit, index=index, dtype=object),
+            pd.Series(unknown, index=index))
 
 
 def _parse(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(number, censoring operator '<'/'>' or '', not-a-number mask) of result text."""
+    parsed = on_distinct(_parse_results, values)
+    return parsed["number"], parsed["operator"], parsed["bad"]
+
+
+def _parse_results(values: pd.Series) -> pd.DataFrame:
     text = values.astype(object).fillna("").astype(str).str.strip()
     number = pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
     censored = text.str.extract(CENSORED)
     operator = censored[0].fillna("").astype(object)
     limit = pd.to_numeric(censored[1], errors="coerce")
     bad = number.isna() & limit.isna() & (text != "")
-    return number.where(operator == "", limit), operator, bad
+    return pd.DataFrame({"number": number.where(operator == "", limit), "operator": operator,
+                         "bad": bad})
 
 
 def _below_limit(ctx: Context, spec: dict, raw: pd.Series, value: pd.Series,

@@ -1,0 +1,56 @@
+"""Compute once per distinct value, then spread the answer back over the rows.
+
+Clinical columns repeat a few values millions of times (dates, units, test codes, CT terms).
+Parsing or mapping the distinct values only is faster, and the spread result shares one
+object per distinct value instead of one per row, which keeps large domains small in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import fields, is_dataclass, replace
+from typing import Any, TypeVar
+
+import numpy as np
+import pandas as pd
+
+T = TypeVar("T")
+
+
+def factorize(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(codes per row, distinct values as a Series with a 0..k-1 index); missing kept as a value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    distinct = pd.Series(uniques)
+    if values.dtype.kind not in "fiumbM":  # text stays plain Python objects, as the callers expect
+        distinct = distinct.astype(object)
+    return codes, distinct
+
+
+def spread(result: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """The per-distinct result laid back over the original rows (same dtype, original index)."""
+    return pd.Series(result.to_numpy()[codes], index=index, name=result.name)
+
+
+def on_distinct(func: Callable[..., T], values: pd.Series, *args: Any, **kwargs: Any) -> T:
+    """func(values, ...) computed on the distinct values only; func must be row-wise (each
+    output row depends on its input row alone). Works for a Series result, a DataFrame result,
+    or a dataclass of Series (e.g. DateParse)."""
+    if len(values) < 64:
+        return func(values, *args, **kwargs)
+    codes, uniques = factorize(values)
+    if len(uniques) * 2 > len(values):  # mostly distinct: nothing to gain
+        return func(values, *args, **kwargs)
+    result = func(uniques, *args, **kwargs)
+    return _spread_any(result, codes, values.index)
+
+
+def _spread_any(result: Any, codes: np.ndarray, index: pd.Index) -> Any:
+    if isinstance(result, pd.Series):
+        return spread(result, codes, index)
+    if isinstance(result, pd.DataFrame):
+        return pd.DataFrame({c: spread(result[c], codes, index) for c in result.columns},
+                            index=index)
+    if is_dataclass(result) and not isinstance(result, type):
+        return replace(result, **{f.name: _spread_any(getattr(result, f.name), codes, index)
+                                  for f in fields(result)})
+    raise TypeError(f"cannot spread a {type(result).__name__}")
