@@ -100,3 +100,37 @@ def test_seq_and_study_day(results) -> None:
     [seq] = only(results["seq_dy"], "GX.SEQ.POSITIVE")
     [dy] = only(results["seq_dy"], "GX.DY.NOT_ZERO")
     assert (seq.variable, seq.rows, dy.variable, dy.rows) == ("AESEQ", (1,), "AESTDY", (2,))
+
+
+def test_distinct_frame_keeps_every_value_and_adds_none() -> None:
+    from cdisc.validate.suites import distinct_frame
+
+    df = pd.DataFrame({"A": ["x", "y", "x", None, "y"], "B": [1.0, 1.0, 1.0, 1.0, np.nan]})
+    out = distinct_frame(df)
+    assert len(out) == 3 and out["B"].dtype == "float64"
+    assert set(out["A"].dropna()) == {"x", "y"} and out["A"].isna().any()
+    assert set(out["B"].dropna()) == {1.0} and out["B"].isna().any()
+
+
+def test_screening_on_distinct_values_reports_what_a_full_run_does(monkeypatch) -> None:
+    """Long tables are screened on distinct values first; the findings (counts, rows, values)
+    must be those of a run on every row."""
+    import cdisc.validate.suites as suites
+
+    n = 400
+    big = ae(USUBJID=[f"S-{i // 8}" for i in range(n)], AESEQ=[float(i % 8 + 1) for i in range(n)],
+             AETERM=["fever"] * n, AEDECOD=["Pyrexia"] * n,
+             AESTDTC=["2021-01-11"] * (n - 3) + ["2021-13-01", "bad", "2021-13-01"],
+             AESTDY=[2.0] * (n - 1) + [0.0], STUDYID=["S"] * n, DOMAIN=["AE"] * n)
+    big.loc[10, "AESEQ"] = big.loc[9, "AESEQ"]  # duplicate key
+    big.loc[20, "USUBJID"] = ""  # required value missing
+    specs = load_specs()
+    monkeypatch.setattr(suites, "SCREEN_ROWS", 10**9)
+    full = sorted(run_suites({"AE": big}, specs)[0], key=lambda f: (f.rule, f.variable or ""))
+    monkeypatch.setattr(suites, "SCREEN_ROWS", 1)
+    screened = sorted(run_suites({"AE": big}, specs)[0], key=lambda f: (f.rule, f.variable or ""))
+    assert screened == full
+    assert {f.rule for f in full} >= {"GX.ISO8601", "GX.DY.NOT_ZERO", "GX.KEYS.UNIQUE",
+                                      "GX.REQ.POPULATED"}
+    [iso] = [f for f in full if f.rule == "GX.ISO8601"]
+    assert iso.count == 3 and iso.rows == (n - 2, n - 1, n)

@@ -17,6 +17,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cdisc.dates import ISO8601_DTC_REGEX
@@ -28,6 +29,10 @@ ROW = "__row"
 # failures and unassigned subjects (ARMNRS says why): an empty one is a warning, not an error.
 NULL_BY_SDTMIG_34 = {"ARM", "ARMCD", "ACTARM", "ACTARMCD"}
 NUMERIC_TYPES = ["float64", "int64", "float32", "int32", "float", "int"]
+# expectations that compare rows with each other; every other one judges each value alone
+ROW_EXPECTATIONS = {"expect_compound_columns_to_be_unique", "expect_column_values_to_be_unique"}
+# tables at least this long are screened on their distinct values first
+SCREEN_ROWS = 20_000
 
 
 def _exp(kind: str, rule: str, severity: str, variable: str | None, **kwargs: object) -> dict:
@@ -161,13 +166,46 @@ def _finding(dataset: str, result) -> Finding | None:  # type: ignore[no-untyped
                    variable, f"{variable}: {what}", count, rows, values)
 
 
+def distinct_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each column's distinct values (missing included), columns padded to one length by
+    repeating their own values: every value of the table appears, and no other."""
+    distinct = {c: pd.unique(frame[c]) for c in frame.columns}
+    length = max((len(v) for v in distinct.values()), default=0)
+    return pd.DataFrame({c: np.resize(v, length) for c, v in distinct.items()})
+
+
+class _Runner:
+    """One ephemeral GX context, one pandas data source; each run gets its own names."""
+
+    def __init__(self) -> None:
+        self.gx, self.context = _context()
+        self.source = self.context.data_sources.add_pandas("cdisc")
+
+    def run(self, name: str, definition: dict, frame: pd.DataFrame, result_format: dict):  # type: ignore[no-untyped-def]
+        gx, context = self.gx, self.context
+        batch = self.source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe(
+            name)
+        suite = context.suites.add(_gx_suite(gx, {**definition, "name": name}))
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(data=batch, suite=suite, name=name))
+        return validation.run(batch_parameters={"dataframe": frame},
+                              result_format=result_format).results
+
+
+COMPLETE = {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW]}
+
+
 def run_suites(datasets: dict[str, pd.DataFrame], specs: Specs) -> tuple[list[Finding], float]:
-    """Run each dataset's generated suite in one ephemeral context: (findings, seconds)."""
+    """Run each dataset's generated suite in one ephemeral context: (findings, seconds).
+
+    A long table is first screened on its distinct values (a value expectation fails on the
+    table exactly when it fails on some distinct value); the expectations that failed there,
+    and those comparing rows (key uniqueness), then run on the whole table for the counts
+    and row numbers reported."""
     if not datasets:
         return [], 0.0
     start = time.perf_counter()
-    gx, context = _context()
-    source = context.data_sources.add_pandas("cdisc")
+    runner = _Runner()
     findings: list[Finding] = []
     for name, df in sorted(datasets.items()):
         definition = suite_for(name, specs, list(df.columns))
@@ -177,14 +215,19 @@ def run_suites(datasets: dict[str, pd.DataFrame], specs: Specs) -> tuple[list[Fi
                          if c and c in df.columns})
         frame = df[needed].copy()
         frame[ROW] = range(1, len(frame) + 1)
-        batch = source.add_dataframe_asset(name=name).add_batch_definition_whole_dataframe(name)
-        suite = context.suites.add(_gx_suite(gx, definition))
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(data=batch, suite=suite, name=name))
-        result = validation.run(batch_parameters={"dataframe": frame},
-                                result_format={"result_format": "COMPLETE",
-                                               "unexpected_index_column_names": [ROW]})
-        findings += [f for r in result.results if (f := _finding(name, r)) is not None]
+        expectations = definition["expectations"]
+        if len(frame) >= SCREEN_ROWS:
+            by_value = [e for e in expectations if e["type"] not in ROW_EXPECTATIONS]
+            tagged = [{**e, "meta": {**e["meta"], "screen": i}} for i, e in enumerate(by_value)]
+            screen = runner.run(f"{name}.distinct", {**definition, "expectations": tagged},
+                                distinct_frame(df[needed]), {"result_format": "BOOLEAN_ONLY"})
+            failed = [by_value[r.expectation_config.meta["screen"]] for r in screen
+                      if not r.success]
+            expectations = failed + [e for e in expectations if e["type"] in ROW_EXPECTATIONS]
+        if expectations:
+            results = runner.run(name, {**definition, "expectations": expectations}, frame,
+                                 COMPLETE)
+            findings += [f for r in results if (f := _finding(name, r)) is not None]
     return findings, time.perf_counter() - start
 
 
