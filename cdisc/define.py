@@ -17,7 +17,7 @@ from lxml import etree
 
 from cdisc import __version__
 from cdisc.datatypes import type_info
-from cdisc.io.xpt import xpt_lengths
+from cdisc.io.xpt import XptPart, xpt_lengths
 from cdisc.model import Column, Dataset
 from cdisc.specs import Specs
 
@@ -113,7 +113,9 @@ def _method_oid(ds: Dataset, col: Column) -> str:
 
 
 def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
-                 creation_datetime: str, context: str = "Submission") -> bytes:
+                 creation_datetime: str, context: str = "Submission",
+                 parts: dict[str, list[XptPart]] | None = None) -> bytes:
+    """Define-XML 2.1 for the datasets; `parts` lists the numbered files of split datasets."""
     datasets = sorted(datasets, key=lambda d: d.name)
     standards = _standards(datasets, specs)
     used = _codelists_used(datasets)
@@ -146,6 +148,8 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
     lengths = {ds.name: xpt_lengths(ds) for ds in datasets}
     for ds in datasets:
         _item_group(mdv, ds, standards)
+        for part in (parts or {}).get(ds.name, []):
+            _item_group(mdv, ds, standards, part)
     for ds in datasets:
         for col in ds.columns:
             _item_def(mdv, ds, col, lengths[ds.name][col.name], specs, set(used))
@@ -161,9 +165,13 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _item_group(mdv: etree._Element, ds: Dataset, standards: dict) -> None:
+def _item_group(mdv: etree._Element, ds: Dataset, standards: dict,
+                part: XptPart | None = None) -> None:
+    """The dataset's ItemGroupDef, or that of one numbered part of a split dataset (same
+    variables, its own file under split/)."""
     sdtm = ds.standard != "ADaMIG"
-    attrs = {"OID": f"IG.{ds.name}", "Name": ds.name, "SASDatasetName": ds.name,
+    name = part.name if part else ds.name
+    attrs = {"OID": f"IG.{name}", "Name": name, "SASDatasetName": name,
              "Repeating": "No" if ds.name in ONE_RECORD_PER_SUBJECT else "Yes",
              "IsReferenceData": "No", "Purpose": "Tabulation" if sdtm else "Analysis"}
     if sdtm and not ds.name.startswith("SUPP"):
@@ -171,8 +179,9 @@ def _item_group(mdv: etree._Element, ds: Dataset, standards: dict) -> None:
     group = etree.SubElement(mdv, _odm("ItemGroupDef"), **attrs)
     group.set(_def("Structure"), ds.structure)
     group.set(_def("StandardOID"), "STD.SDTMIG" if sdtm else "STD.ADAMIG")
-    group.set(_def("ArchiveLocationID"), f"LF.{ds.name}")
-    _description(group, ds.label)
+    group.set(_def("ArchiveLocationID"), f"LF.{name}")
+    _description(group, f"{ds.label} (part {part.number} of {part.of}: records {part.first}-"
+                        f"{part.last})" if part else ds.label)
     key_seq = {k: i for i, k in enumerate(ds.keys, start=1)}
     for order, col in enumerate(ds.columns, start=1):
         ref = etree.SubElement(group, _odm("ItemRef"), ItemOID=f"IT.{ds.name}.{col.name}",
@@ -183,9 +192,10 @@ def _item_group(mdv: etree._Element, ds: Dataset, standards: dict) -> None:
         if col.method:
             ref.set("MethodOID", _method_oid(ds, col))
     etree.SubElement(group, _def("Class"), Name=_class_name(ds))
-    leaf = etree.SubElement(group, _def("leaf"), ID=f"LF.{ds.name}")
-    leaf.set(f"{{{XLINK_NS}}}href", f"{ds.name.lower()}.xpt")
-    etree.SubElement(leaf, _def("title")).text = f"{ds.name.lower()}.xpt"
+    href = part.href if part else f"{ds.name.lower()}.xpt"
+    leaf = etree.SubElement(group, _def("leaf"), ID=f"LF.{name}")
+    leaf.set(f"{{{XLINK_NS}}}href", href)
+    etree.SubElement(leaf, _def("title")).text = href
 
 
 def _item_def(mdv: etree._Element, ds: Dataset, col: Column, length: int, specs: Specs,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from cdisc import __version__
 from cdisc.errors import OutputError
+from cdisc.io.xpt import DEFAULT_SPLIT_BYTES
 from cdisc.define import StudyInfo
 from cdisc.manifest import write_manifest
 from cdisc.model import Dataset
@@ -79,16 +80,21 @@ def study_info(config: StudyConfig) -> StudyInfo:
 
 
 def write_tables(datasets: dict[str, Dataset], folder: Path, study: StudyInfo, specs: Specs,
-                 formats: tuple[str, ...], creation_datetime: str) -> None:
-    """XPT and/or Dataset-JSON per dataset, then define.xml and define.html."""
+                 formats: tuple[str, ...], creation_datetime: str,
+                 split_bytes: int = DEFAULT_SPLIT_BYTES) -> None:
+    """XPT and/or Dataset-JSON per dataset (XPT over split_bytes also in numbered parts under
+    split/), then define.xml and define.html."""
     from cdisc.define import build_define, metadata_version_oid
     from cdisc.define_html import render_define_html
     from cdisc.io.datasetjson import write_dataset_json
-    from cdisc.io.xpt import write_xpt
+    from cdisc.io.xpt import write_xpt_split
 
+    parts = {}
     for name, ds in sorted(datasets.items()):
         if "xpt" in formats:
-            write_xpt(ds, folder / f"{name.lower()}.xpt")
+            split = write_xpt_split(ds, folder / f"{name.lower()}.xpt", split_bytes)
+            if split:
+                parts[name] = split
         if "json" in formats:
             write_dataset_json(ds, folder / f"{name.lower()}.json", study_oid=study.study_oid,
                                metadata_version_oid=metadata_version_oid(
@@ -96,7 +102,7 @@ def write_tables(datasets: dict[str, Dataset], folder: Path, study: StudyInfo, s
                                creation_datetime=creation_datetime,
                                source_version=__version__)
     define = build_define([datasets[k] for k in sorted(datasets)], specs, study,
-                          creation_datetime=creation_datetime)
+                          creation_datetime=creation_datetime, parts=parts)
     (folder / "define.xml").write_bytes(define)
     (folder / "define.html").write_bytes(render_define_html(define))
 
@@ -118,19 +124,22 @@ def map_raw(raw_dir: Path, mapping_dir: Path) -> tuple[Specs, StudyConfig, Mappi
 
 
 def write_sdtm(folder: Path, specs: Specs, config: StudyConfig, result: MappingResult,
-               formats: tuple[str, ...], stamp: str) -> None:
+               formats: tuple[str, ...], stamp: str,
+               split_bytes: int = DEFAULT_SPLIT_BYTES) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    write_tables(result.datasets, folder, study_info(config), specs, formats, stamp)
+    write_tables(result.datasets, folder, study_info(config), specs, formats, stamp,
+                 split_bytes)
     write_reports(result, folder)
 
 
 def run_sdtm(raw_dir: Path, mapping_dir: Path, out_dir: Path,
-             formats: tuple[str, ...] = FORMATS, creation_datetime: str | None = None) -> SdtmRun:
+             formats: tuple[str, ...] = FORMATS, creation_datetime: str | None = None,
+             split_bytes: int = DEFAULT_SPLIT_BYTES) -> SdtmRun:
     """Map raw exports to SDTM and write everything into out_dir (atomically)."""
     specs, config, result = map_raw(raw_dir, mapping_dir)
     stamp = creation_datetime or data_cut_datetime(result.datasets)
     with staged_output(out_dir) as tmp:
-        write_sdtm(tmp, specs, config, result, formats, stamp)
+        write_sdtm(tmp, specs, config, result, formats, stamp, split_bytes)
     return SdtmRun(result, config, stamp)
 
 
@@ -152,9 +161,10 @@ def summary_lines(run: SdtmRun) -> list[str]:
 
 
 def write_adam(folder: Path, result: AdamResult, study: StudyInfo,
-               formats: tuple[str, ...], stamp: str) -> None:
+               formats: tuple[str, ...], stamp: str,
+               split_bytes: int = DEFAULT_SPLIT_BYTES) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    write_tables(result.datasets, folder, study, load_specs(), formats, stamp)
+    write_tables(result.datasets, folder, study, load_specs(), formats, stamp, split_bytes)
     adtte = result.datasets["ADTTE"].data
     try:
         from cdisc.adam.km import write_km_outputs
@@ -172,12 +182,13 @@ def adam_study(result: AdamResult, fallback: StudyInfo | None = None) -> StudyIn
 
 def run_adam_stage(sdtm_dir: Path, config_path: Path, out_dir: Path,
                    formats: tuple[str, ...] = FORMATS, cutoff: str | None = None,
-                   creation_datetime: str | None = None) -> AdamResult:
+                   creation_datetime: str | None = None,
+                   split_bytes: int = DEFAULT_SPLIT_BYTES) -> AdamResult:
     """cdisc adam: ADSL/ADRS/ADTTE (+ define.xml, KM summary) into out_dir (atomically)."""
     result = run_adam(sdtm_dir, config_path, cutoff)
     stamp = creation_datetime or (f"{cutoff}T00:00:00" if cutoff else "1960-01-01T00:00:00")
     with staged_output(out_dir) as tmp:
-        write_adam(tmp, result, adam_study(result), formats, stamp)
+        write_adam(tmp, result, adam_study(result), formats, stamp, split_bytes)
     return result
 
 
@@ -197,19 +208,20 @@ def validate_outputs(stage_dirs: list[Path], folder: Path) -> list[str]:
 
 
 def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,
-            formats: tuple[str, ...] = FORMATS, cutoff: str | None = None
+            formats: tuple[str, ...] = FORMATS, cutoff: str | None = None,
+            split_bytes: int = DEFAULT_SPLIT_BYTES
             ) -> tuple[SdtmRun, AdamResult | None, list[str]]:
     """Every stage, into out_dir/sdtm, adam, validation (out_dir replaced atomically)."""
     specs, config, result = map_raw(raw_dir, mapping_dir)
     stamp = f"{cutoff}T00:00:00" if cutoff else data_cut_datetime(result.datasets)
     adam = None
     with staged_output(out_dir) as tmp:
-        write_sdtm(tmp / "sdtm", specs, config, result, formats, stamp)
+        write_sdtm(tmp / "sdtm", specs, config, result, formats, stamp, split_bytes)
         stages = [tmp / "sdtm"]
         adam_config = mapping_dir / "adam.yaml"
         if adam_config.exists():
             adam = run_adam(tmp / "sdtm", adam_config, cutoff)
-            write_adam(tmp / "adam", adam, study_info(config), formats, stamp)
+            write_adam(tmp / "adam", adam, study_info(config), formats, stamp, split_bytes)
             stages.append(tmp / "adam")
         validation = validate_outputs(stages, tmp / "validation")
         result.reconciliation.to_csv(tmp / "reconciliation.csv", index=False,

@@ -200,3 +200,97 @@ def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
     return df, XptMeta(meta.table_name or "", meta.file_label or "",
                        {k: v or "" for k, v in labels.items()}, formats,
                        dict(meta.variable_storage_width))
+
+
+# -- datasets over the size limit: split into numbered parts (FDA TCG: datasets over 5 GB) ----
+
+DEFAULT_SPLIT_BYTES = 5 * 10**9
+SPLIT_FOLDER = "split"
+
+
+@dataclass(frozen=True)
+class XptPart:
+    """One numbered part of a split dataset: lb1.xpt holds records first..last (1-based)."""
+
+    dataset: str  # the full dataset, e.g. "LB"
+    name: str  # the part's dataset name, e.g. "LB1"
+    number: int
+    of: int
+    first: int
+    last: int
+
+    @property
+    def href(self) -> str:
+        return f"{SPLIT_FOLDER}/{self.name.lower()}.xpt"
+
+
+def part_ranges(ds: Dataset, max_rows: int) -> list[tuple[int, int]]:
+    """[start, stop) row ranges of at most max_rows records, cut only where USUBJID changes so
+    a subject's records stay in one part (the data is sorted by its keys, USUBJID first)."""
+    n = len(ds.data)
+    if "USUBJID" in ds.data.columns:
+        subject = ds.data["USUBJID"].to_numpy()
+        cuts = np.flatnonzero(subject[1:] != subject[:-1]) + 1  # first row of each new subject
+    else:
+        cuts = np.arange(1, n)
+    ranges, start = [], 0
+    while start < n:
+        if n - start <= max_rows:
+            ranges.append((start, n))
+            break
+        allowed = cuts[(cuts > start) & (cuts <= start + max_rows)]
+        if not len(allowed):
+            raise OutputError(f"{ds.name}: the records of one subject (from record {start + 1}) "
+                              f"exceed the split size; raise --split-size")
+        stop = int(allowed[-1])
+        ranges.append((start, stop))
+        start = stop
+    return ranges
+
+
+def write_xpt_split(ds: Dataset, path: Path, max_bytes: int) -> list[XptPart]:
+    """Write ds to path; when the file is larger than max_bytes, also write numbered parts of at
+    most max_bytes each into split/ beside it (the full file stays, as the TCG asks)."""
+    write_xpt(ds, path)
+    size = path.stat().st_size
+    if size <= max_bytes or len(ds.data) < 2:
+        return []
+    row_bytes = sum(xpt_lengths(ds).values())
+    data_bytes = -(-len(ds.data) * row_bytes // RECORD) * RECORD
+    header = size - data_bytes
+    # observations fill whole 80-byte records after the headers
+    max_rows = (max_bytes - header) // RECORD * RECORD // row_bytes if max_bytes > header else 0
+    if max_rows < 1:
+        raise OutputError(f"{ds.name}: split size {max_bytes} bytes is smaller than one record "
+                          f"plus the XPT headers ({header + row_bytes} bytes)")
+    ranges = part_ranges(ds, max_rows)
+    if len(ranges) > 99 or len(ds.name) + len(str(len(ranges))) > 8:
+        raise OutputError(f"{ds.name}: {len(ranges)} parts would not fit XPT dataset names "
+                          "(8 characters); raise --split-size")
+    folder = path.parent / SPLIT_FOLDER
+    folder.mkdir(exist_ok=True)
+    parts = []
+    for number, (start, stop) in enumerate(ranges, start=1):
+        part = XptPart(ds.name, f"{ds.name}{number}", number, len(ranges), start + 1, stop)
+        data = ds.data.iloc[start:stop].reset_index(drop=True)
+        target = path.parent / part.href
+        write_xpt(Dataset(part.name, ds.label, ds.columns, data, ds.keys, ds.dataset_class,
+                          ds.structure, ds.standard), target)
+        if target.stat().st_size > max_bytes:  # the row-size arithmetic above went wrong
+            raise OutputError(f"{part.name}: part is {target.stat().st_size} bytes, over the "
+                              f"split size {max_bytes}", file=str(target))
+        parts.append(part)
+    return parts
+
+
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10,
+               "MIB": 2**20, "GIB": 2**30}
+
+
+def parse_size(text: str) -> int:
+    """'5GB' -> 5000000000, '200KB', '1.5MB', '4GiB', '80000' (bytes)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", text)
+    unit = match.group(2).upper() if match else ""
+    if not match or unit not in _SIZE_UNITS:
+        raise ValueError(f"not a size: {text!r} (e.g. 5GB, 200KB, 80000)")
+    return int(float(match.group(1)) * _SIZE_UNITS[unit])
