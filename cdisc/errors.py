@@ -54,3 +54,10 @@ class OutputError(CdiscError):
 
 class ConformanceError(CdiscError):
     """Data that breaks a rule the output format enforces (e.g. non-ASCII text in an XPT)."""
+
+
+class ReconciliationError(CdiscError):
+    """Raw rows that are neither mapped, rejected with a reason nor dropped by a named filter.
+    The outputs are written (so reconciliation.csv can be read); the run still fails."""
+
+    exit_code = 1

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc import __version__
-from cdisc.errors import OutputError
+from cdisc.errors import OutputError, ReconciliationError
 from cdisc.io.xpt import DEFAULT_SPLIT_BYTES
 from cdisc.define import StudyInfo
 from cdisc.manifest import write_manifest
@@ -140,7 +140,18 @@ def run_sdtm(raw_dir: Path, mapping_dir: Path, out_dir: Path,
     stamp = creation_datetime or data_cut_datetime(result.datasets)
     with staged_output(out_dir) as tmp:
         write_sdtm(tmp, specs, config, result, formats, stamp, split_bytes)
+    check_reconciliation(result.reconciliation, out_dir)
     return SdtmRun(result, config, stamp)
+
+
+def check_reconciliation(reconciliation: pd.DataFrame, out_dir: Path) -> None:
+    """Every raw row must be mapped, rejected with a reason or dropped by a named filter."""
+    unused = reconciliation[reconciliation["unused"] > 0]
+    if unused.empty:
+        return
+    files = ", ".join(f"{r.file}: {r.unused}" for r in unused.itertuples(index=False))
+    raise ReconciliationError(f"reconciliation failed: raw rows neither mapped, rejected nor "
+                              f"filtered ({files}); see {out_dir}/reconciliation.csv")
 
 
 def summary_lines(run: SdtmRun) -> list[str]:
@@ -227,4 +238,5 @@ def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,
         result.reconciliation.to_csv(tmp / "reconciliation.csv", index=False,
                                      lineterminator="\n")
         write_manifest(tmp, raw_dir, mapping_dir)
+    check_reconciliation(result.reconciliation, out_dir)
     return SdtmRun(result, config, stamp), adam, validation

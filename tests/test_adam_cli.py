@@ -118,3 +118,36 @@ def test_manifest_lists_every_output_with_its_hash(demo_out: Path) -> None:
     for name in ("sdtm/dm.xpt", "adam/adtte.xpt", "reconciliation.csv"):
         assert doc["outputs"][name] == hashlib.sha256((demo_out / name).read_bytes()).hexdigest()
     assert "dm.csv" in doc["inputs"] and len(doc["specs_sha256"]) == 64
+
+
+def test_unaccounted_raw_rows_fail_the_run_with_exit_1(tmp_path: Path, monkeypatch) -> None:
+    """A raw row neither mapped, rejected nor filtered: outputs written, run fails (exit 1)."""
+    import pandas as pd
+
+    from cdisc.sdtm.engine import Ledger
+
+    real = Ledger.reconciliation
+
+    def leaky(self):  # type: ignore[no-untyped-def]
+        rec = real(self)
+        first = rec.index[rec["file"] == "ae.csv"][0]
+        rec.loc[first, ["mapped", "unused"]] = [rec.loc[first, "mapped"] - 2, 2]
+        return rec
+
+    monkeypatch.setattr(Ledger, "reconciliation", leaky)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", "--out", str(out), "--format", "xpt"])
+    assert result.exit_code == 1
+    last = result.output.strip().splitlines()[-1]
+    assert "reconciliation failed" in last and "ae.csv: 2" in last and "Traceback" not in \
+        result.output
+    rec = pd.read_csv(out / "reconciliation.csv")
+    assert int(rec.loc[rec["file"] == "ae.csv", "unused"].iloc[0]) == 2
+
+
+def test_reconciliation_balances_on_the_demo(demo_out: Path) -> None:
+    import pandas as pd
+
+    rec = pd.read_csv(demo_out / "reconciliation.csv")
+    assert (rec["unused"] == 0).all()
+    assert (rec["read"] == rec["mapped"] + rec["rejected"] + rec["filtered"]).all()
