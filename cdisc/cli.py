@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from cdisc import __version__
-from cdisc.errors import CdiscError
+from cdisc.errors import CdiscError, OutputError
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -197,19 +197,30 @@ def validate(folder: Path, standard: str, define_path: Path | None, json_path: P
              quiet: bool) -> None:
     """Validate a folder of SDTM or ADaM datasets (xpt or Dataset-JSON): exit 0 when clean,
     1 when findings at or above --fail-on, 2 when validation could not run."""
+    from cdisc.define import check_define_file
     from cdisc.validate.report import console_lines, to_html, to_json, to_junit
     from cdisc.validate.run import validate_folder
 
+    define_file = define_path or folder / "define.xml"
+    if define_path is not None or define_file.exists():
+        check_define_file(define_file)  # a DOCTYPE, entities or malformed XML: exit 2
     report = validate_folder(folder, standard, define_path, use_gx=not no_gx)
     for line in console_lines(report, quiet):
         click.echo(line)
-    if json_path:
-        json_path.write_text(to_json(report), encoding="utf-8")
-    if junit_path:
-        junit_path.write_bytes(to_junit(report))
-    if html_dir:
-        html_dir.mkdir(parents=True, exist_ok=True)
-        (html_dir / "report.html").write_bytes(to_html(report))
+    target = None
+    try:
+        if json_path:
+            target = json_path
+            json_path.write_text(to_json(report), encoding="utf-8")
+        if junit_path:
+            target = junit_path
+            junit_path.write_bytes(to_junit(report))
+        if html_dir:
+            target = html_dir
+            html_dir.mkdir(parents=True, exist_ok=True)
+            (html_dir / "report.html").write_bytes(to_html(report))
+    except OSError as exc:
+        raise OutputError(f"cannot write report: {exc.strerror}", file=str(target)) from None
     if report.worst_at_least(fail_on):
         sys.exit(1)
 

@@ -138,13 +138,27 @@ def _usubjid_template(value: object, path: Path) -> str:
 def _load_visits(path: Path) -> pd.DataFrame:
     if not path.exists():
         raise SpecError("visit table not found", file=str(path))
-    with path.open(encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    df = pd.DataFrame(rows, columns=["folder", "visitnum", "visit"])
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            header = list(reader.fieldnames or [])
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise SpecError(f"cannot read visit table: {exc}", file=str(path)) from None
+    missing = [c for c in ("folder", "visitnum", "visit") if c not in header]
+    if missing:
+        raise SpecError(f"visit table lacks columns {missing}", file=str(path), row=0)
+    df = pd.DataFrame(rows, columns=["folder", "visitnum", "visit"]).fillna("")
     if df["folder"].duplicated().any():
         raise SpecError("visit folders must be unique", file=str(path))
     df["folder"] = df["folder"].str.strip().str.upper()
-    df["visitnum"] = pd.to_numeric(df["visitnum"].replace("", None))
+    numbers = pd.to_numeric(df["visitnum"].replace("", None), errors="coerce")
+    bad = numbers.isna() & (df["visitnum"] != "")
+    if bad.any():
+        row = int(bad.to_numpy().argmax())
+        raise SpecError("visitnum is not a number", file=str(path), row=row + 1,
+                        column="visitnum", value=df["visitnum"].iloc[row])
+    df["visitnum"] = numbers
     return df
 
 
@@ -152,7 +166,10 @@ def load_domain(path: Path, specs: Specs, sources: dict[str, Source]) -> DomainM
     raw = _require_mapping(load_yaml(path), path.name, path)
     _unknown_keys(raw, DOMAIN_KEYS, path.name, path)
     domain = str(raw.get("domain", "")).upper()
-    ds = specs.dataset(domain)
+    try:
+        ds = specs.dataset(domain)
+    except SpecError as exc:
+        raise SpecError(f"domain: {exc.message}", file=str(path)) from None
     blocks = []
     for i, b in enumerate(raw.get("records") or []):
         b = _require_mapping(b, f"records[{i}]", path)
@@ -204,6 +221,9 @@ def load_domain(path: Path, specs: Specs, sources: dict[str, Source]) -> DomainM
             raise SpecError(f"derivations entries are one of {sorted(DERIVATIONS)}, got {d}",
                             file=str(path))
         params = next(iter(d.values()))
+        if not isinstance(params, dict):
+            raise SpecError(f"derivation {next(iter(d))} needs a mapping of parameters like "
+                            "{flag: VARIABLE, by: [...]}", file=str(path))
         if not ds.has_variable(str(params.get("flag", ""))):
             raise SpecError(f"derivation flag {params.get('flag')!r} is not a {domain} variable",
                             file=str(path))
