@@ -17,11 +17,12 @@ import pandas as pd
 
 from cdisc import __version__
 from cdisc.errors import OutputError, ReconciliationError
-from cdisc.io.xpt import DEFAULT_SPLIT_BYTES
+from cdisc.io.xpt import DEFAULT_SPLIT_BYTES, as_read_back
 from cdisc.define import StudyInfo
 from cdisc.manifest import write_manifest
 from cdisc.model import Dataset
 from cdisc.adam.build import AdamResult, run_adam
+from cdisc.adam.inputs import DOMAINS as ADAM_INPUTS
 from cdisc.sdtm.engine import MappingResult, map_study
 from cdisc.sdtm.mapping import StudyConfig, load_study
 from cdisc.specs import Specs, load_specs
@@ -29,11 +30,16 @@ from cdisc.specs import Specs, load_specs
 FORMATS = ("xpt", "json")
 
 
+
 @contextmanager
 def staged_output(out_dir: Path) -> Iterator[Path]:
     """Yield a temp folder beside out_dir; on success it replaces out_dir, on error it vanishes."""
     out_dir = out_dir.resolve()
     parent = out_dir.parent
+    blocker = next((p for p in (parent, *parent.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise OutputError(f"cannot write to {out_dir}: {blocker} is a file, not a folder",
+                          file=str(out_dir))
     try:
         parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=parent))
@@ -203,15 +209,18 @@ def run_adam_stage(sdtm_dir: Path, config_path: Path, out_dir: Path,
     return result
 
 
-def validate_outputs(stage_dirs: list[Path], folder: Path) -> list[str]:
+def validate_outputs(stage_dirs: list[Path], folder: Path,
+                     in_memory: list[dict[str, Dataset]] | None = None) -> list[str]:
     """Validate each written stage into folder/<stage>/ (report.json, junit.xml, report.html);
-    the summary line of each."""
+    the summary line of each. `in_memory`: the datasets just written to each stage folder."""
+    from cdisc.validate.package import package_of
     from cdisc.validate.report import console_lines, write_reports
     from cdisc.validate.run import validate_folder
 
     lines = []
-    for stage in stage_dirs:
-        report = validate_folder(stage)
+    for i, stage in enumerate(stage_dirs):
+        package = package_of(stage, in_memory[i]) if in_memory else None
+        report = validate_folder(stage, package=package)
         report.folder = stage.name  # reports name the stage, not the temporary path
         write_reports(report, folder / stage.name)
         lines.append(f"validation {stage.name}: " + console_lines(report, quiet=True)[-1])
@@ -228,13 +237,19 @@ def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,
     adam = None
     with staged_output(out_dir) as tmp:
         write_sdtm(tmp / "sdtm", specs, config, result, formats, stamp, split_bytes)
-        stages = [tmp / "sdtm"]
+        stages, written = [tmp / "sdtm"], [result.datasets]
         adam_config = mapping_dir / "adam.yaml"
         if adam_config.exists():
-            adam = run_adam(tmp / "sdtm", adam_config, cutoff)
+            # the SDTM tables as the files just written read back (tested equal to cdisc adam)
+            sdtm = {name: as_read_back(ds) for name, ds in result.datasets.items()
+                    if name in (*ADAM_INPUTS, "SUPPDM")} if "xpt" in formats else None
+            adam = run_adam(tmp / "sdtm", adam_config, cutoff, sdtm)
+            del sdtm
             write_adam(tmp / "adam", adam, study_info(config), formats, stamp, split_bytes)
             stages.append(tmp / "adam")
-        validation = validate_outputs(stages, tmp / "validation")
+            written.append(adam.datasets)
+        validation = validate_outputs(stages, tmp / "validation",
+                                      written if "xpt" in formats else None)
         result.reconciliation.to_csv(tmp / "reconciliation.csv", index=False,
                                      lineterminator="\n")
         write_manifest(tmp, raw_dir, mapping_dir)

@@ -151,3 +151,22 @@ def test_reconciliation_balances_on_the_demo(demo_out: Path) -> None:
     rec = pd.read_csv(demo_out / "reconciliation.csv")
     assert (rec["unused"] == 0).all()
     assert (rec["read"] == rec["mapped"] + rec["rejected"] + rec["filtered"]).all()
+
+
+def test_run_hands_adam_and_validation_exactly_what_the_files_hold(demo_out: Path,
+                                                                  tmp_path: Path) -> None:
+    """cdisc run derives ADaM and validates from the tables in memory; the results must be
+    those of cdisc adam / cdisc validate reading the written files."""
+    import json
+
+    out = tmp_path / "adam"
+    assert CliRunner().invoke(main, ["adam", str(demo_out / "sdtm"), "--out", str(out),
+                                     "--format", "xpt,json"]).exit_code == 0
+    for name in ("adsl.xpt", "adrs.xpt", "adtte.xpt"):
+        assert (out / name).read_bytes() == (demo_out / "adam" / name).read_bytes(), name
+    for stage in ("sdtm", "adam"):
+        report = tmp_path / f"{stage}.json"
+        CliRunner().invoke(main, ["validate", str(demo_out / stage), "--json", str(report)])
+        fresh = json.loads(report.read_text())
+        in_run = json.loads((demo_out / "validation" / stage / "report.json").read_text())
+        assert fresh["findings"] == in_run["findings"], stage

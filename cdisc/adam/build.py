@@ -157,8 +157,13 @@ def derive_from_sdtm(sdtm: dict[str, pd.DataFrame], config: AdamConfig,
     return AdamResult(datasets, rates)
 
 
-def run_adam(sdtm_dir: Path, config_path: Path, cutoff: str | None) -> AdamResult:
-    return derive_adam(sdtm_dir, load_config(config_path), cutoff)
+def run_adam(sdtm_dir: Path, config_path: Path, cutoff: str | None,
+             sdtm: dict[str, pd.DataFrame] | None = None) -> AdamResult:
+    """ADaM from the SDTM files in sdtm_dir, or from `sdtm`, the same tables in memory."""
+    config = load_config(config_path)
+    if sdtm is None:
+        return derive_adam(sdtm_dir, config, cutoff)
+    return derive_from_sdtm(sdtm, config, cutoff)
 
 
 def rate_lines(result: AdamResult) -> list[str]:

@@ -48,6 +48,29 @@ def _text_column(values: pd.Series) -> pd.Series:
     return out.where(out.notna(), "").astype(str).astype(object)
 
 
+def shared_text(values: pd.Series) -> pd.Series:
+    """Text as object with "" for missing and one str object per distinct value: readers make
+    a new object per cell, which for a lab domain of millions of records costs gigabytes."""
+    codes, distinct = factorize(values)
+    distinct = distinct.where(distinct.notna(), "")
+    return pd.Series(distinct.to_numpy()[codes], index=values.index, name=values.name)
+
+
+def as_read_back(ds: Dataset) -> pd.DataFrame:
+    """The data as read_xpt returns it after write_xpt: numbers float64, text without the
+    trailing blanks XPT pads with, "" for missing."""
+    out = {}
+    for col in ds.columns:
+        series = ds.data[col.name]
+        out[col.name] = (series.astype("float64") if col.type == "Num"
+                         else on_distinct(_rstripped_text, series))
+    return pd.DataFrame(out, index=pd.RangeIndex(len(ds.data)))
+
+
+def _rstripped_text(values: pd.Series) -> pd.Series:
+    return _text_column(values).str.rstrip(" ").astype(object)
+
+
 def _first_row(codes: np.ndarray, bad_distinct: np.ndarray) -> int:
     """0-based position of the first row whose distinct value is flagged."""
     return int(np.flatnonzero(np.isin(codes, np.flatnonzero(bad_distinct)))[0])
@@ -192,7 +215,7 @@ def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
                          file=path.name) from None
     for col in df.columns:
         if df[col].dtype != "float64":
-            df[col] = df[col].astype(object).where(df[col].notna(), "").astype(object)
+            df[col] = shared_text(df[col])
     labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
     # pyreadstat spells a format "DATE9" in some releases and "DATE9." in others: keep SAS's
     formats = {k: v if "." in v else f"{v}." for k, v in meta.original_variable_types.items()

@@ -115,7 +115,9 @@ def _to_number(raw: pd.Series, ctx: Context, spec: dict) -> Result:
 
 
 def _parse_number(text: pd.Series) -> pd.Series:
-    return pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
+    """Text -> float; '', words and non-finite spellings ('inf', '1e400') -> NaN."""
+    values = pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
+    return values.where(np.isfinite(values))
 
 
 def apply_split(ctx: Context, params: Any) -> Result:

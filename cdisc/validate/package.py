@@ -51,3 +51,15 @@ def read_package(folder: Path) -> Package:
                          file=str(folder))
     define = folder / "define.xml"
     return Package(folder, tables, define if define.exists() else None)
+
+
+def package_of(folder: Path, datasets: dict) -> Package:  # dict[str, cdisc.model.Dataset]
+    """The package read_package would read from folder, built from the datasets just written
+    there (no second read of files the same process wrote)."""
+    from cdisc.io.xpt import as_read_back
+
+    tables = {name: Table(name, as_read_back(ds), ds.label,
+                          {c.name: c.label for c in ds.columns}, f"{name.lower()}.xpt")
+              for name, ds in datasets.items()}
+    define = folder / "define.xml"
+    return Package(folder, tables, define if define.exists() else None)

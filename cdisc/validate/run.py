@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from cdisc.errors import InputError
-from cdisc.validate.package import read_package
+from cdisc.validate.package import Package, read_package
 from cdisc.validate.report import Report
 from cdisc.validate.rules import RULES, applicable, run_rules
 
@@ -22,8 +22,9 @@ def _standard(names: set[str], requested: str) -> str:
 
 
 def validate_folder(folder: Path, standard: str = "auto", define: Path | None = None,
-                    use_gx: bool = True) -> Report:
-    pkg = read_package(folder)
+                    use_gx: bool = True, package: Package | None = None) -> Report:
+    """Validate the datasets of folder (or `package`, the same datasets already in memory)."""
+    pkg = package if package is not None else read_package(folder)
     if define is not None:
         if not define.exists():
             raise InputError("define.xml not found", file=str(define))
