@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc.errors import InputError
+from cdisc.io.xpt import shared_text
 
 FILE_COL = "__file"
 ROW_COL = "__row"
@@ -116,7 +117,10 @@ def _read_csv(path: Path) -> pd.DataFrame:
                              row=int(unclosed.group(1))) from None
         detail = " ".join(str(exc).split())
         raise InputError(f"cannot parse CSV: {detail}", file=path.name) from None
-    return df.astype(object)
+    del text
+    # one str object per distinct value and column, not one per cell: a lab export of
+    # millions of rows repeats a few thousand values
+    return pd.DataFrame({c: shared_text(df[c]) for c in df.columns}, index=df.index)
 
 
 def _ragged_rows(text: str, width: int) -> tuple[int, int] | None:
@@ -160,5 +164,5 @@ def _read_sas(path: Path, metadata_only: bool = False):  # type: ignore[no-untyp
                          file=path.name) from None
     for col in df.columns:
         if df[col].dtype != "float64" and not str(df[col].dtype).startswith("datetime"):
-            df[col] = df[col].astype(object).where(df[col].notna(), "")
+            df[col] = shared_text(df[col])
     return df, meta

@@ -126,39 +126,48 @@ def apply_reference_range(ctx: Context, params: Any) -> Result:
     return Result(out, pd.Series("", index=value.index, dtype=object))
 
 
-def _limit(bound: tuple[float, str] | None, lln: pd.Series, uln: pd.Series,
-           default: float) -> pd.Series:
+def _limit(bound: tuple[float, str] | None, lln: np.ndarray, uln: np.ndarray,
+           default: float) -> np.ndarray:
     if bound is None:
-        return pd.Series(default, index=lln.index)
+        return np.full(len(lln), default)
     factor, ref = bound
     if ref == "LLN":
         return lln * factor
     if ref == "ULN":
         return uln * factor
-    return pd.Series(factor, index=lln.index)
+    return np.full(len(lln), factor)
 
 
 def apply_ctcae_grade(ctx: Context, params: Any) -> Result:
     """CTCAE v5.0 grade of a lab result ('0'..'4'); '' when the test is not graded or the
-    needed reference limit is missing. Criteria: specs/ctcae_lab.csv."""
+    needed reference limit is missing. Criteria: specs/ctcae_lab.csv, applied in file order
+    (a later matching grade overrides), each on the rows of its test only."""
     spec = params or {}
-    test = ctx.variable(spec.get("test", "LBTESTCD")).astype(str)
-    value = ctx.variable(spec.get("value", "LBSTRESN"))
-    lln = ctx.variable(spec.get("low", "LBSTNRLO"))
-    uln = ctx.variable(spec.get("high", "LBSTNRHI"))
-    grade = pd.Series("", index=value.index, dtype=object)
+    test = ctx.variable(spec.get("test", "LBTESTCD"))
+    result = ctx.variable(spec.get("value", "LBSTRESN"))
+    value = result.to_numpy(dtype="float64")
+    lln_all = ctx.variable(spec.get("low", "LBSTNRLO")).to_numpy(dtype="float64")
+    uln_all = ctx.variable(spec.get("high", "LBSTNRHI")).to_numpy(dtype="float64")
+    grade = np.full(len(value), "", dtype=object)
+    rows_of = pd.Series(np.arange(len(test))).groupby(test.astype(str).to_numpy()).indices
     for g in load_ctcae_grades():
-        rows = (test == g.test) & value.notna()
-        if not rows.any():
+        rows = rows_of.get(g.test)
+        if rows is None:
             continue
+        rows = rows[~np.isnan(value[rows])]
+        v, lln, uln = value[rows], lln_all[rows], uln_all[rows]
         lo = _limit(g.low, lln, uln, -np.inf)
         hi = _limit(g.high, lln, uln, np.inf)
-        inside = (value >= lo) & (value < hi) if g.direction == "low" \
-            else (value > lo) & (value <= hi)
-        grade = grade.mask(rows & inside & lo.notna() & hi.notna(), str(g.grade))
-        normal = (value >= lln) if g.direction == "low" else (value <= uln)
-        grade = grade.mask(rows & (grade == "") & normal.fillna(False), "0")
-    return Result(grade, pd.Series("", index=value.index, dtype=object))
+        with np.errstate(invalid="ignore"):
+            inside = (v >= lo) & (v < hi) if g.direction == "low" else (v > lo) & (v <= hi)
+            normal = (v >= lln) if g.direction == "low" else (v <= uln)
+        grade[rows[inside & ~np.isnan(lo) & ~np.isnan(hi)]] = GRADE_TEXT[g.grade]
+        grade[rows[(grade[rows] == "") & normal]] = GRADE_TEXT[0]
+    return Result(pd.Series(grade, index=result.index),
+                  pd.Series("", index=result.index, dtype=object))
+
+
+GRADE_TEXT = {g: str(g) for g in range(6)}  # one shared str object per grade
 
 
 def apply_decode(ctx: Context, params: Any) -> Result:
