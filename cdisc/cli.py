@@ -52,6 +52,25 @@ def _formats(value: str) -> tuple[str, ...]:
     return parts
 
 
+def _split_size(value: str) -> int:
+    from cdisc.io.xpt import parse_size
+
+    try:
+        size = parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    if size < 1:
+        raise click.BadParameter("split size must be positive")
+    return size
+
+
+split_size_option = click.option(
+    "--split-size", "split_bytes", default="5GB", show_default=True,
+    callback=lambda c, p, v: _split_size(v),
+    help="XPT files larger than this are also written as numbered parts under split/ "
+         "(FDA TCG: 5 GB); e.g. 5GB, 500MB, 200KB.")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="cdisc")
 def main() -> None:
@@ -89,13 +108,15 @@ def demo(out_dir: Path, subjects: int, seed: int | None) -> None:
 @click.option("--creation-datetime", default=None,
               help="Fixed creation timestamp for define.xml/Dataset-JSON "
                    "(default: the latest date in the data).")
+@split_size_option
 @handle_errors
 def sdtm(raw_dir: Path, mapping_dir: Path, out_dir: Path, formats: str,
-         creation_datetime: str | None) -> None:
+         creation_datetime: str | None, split_bytes: int) -> None:
     """Map RAW_DIR to SDTM with a mapping folder; write datasets, define.xml and reports."""
     from cdisc.pipeline import run_sdtm, summary_lines
 
-    run = run_sdtm(raw_dir, mapping_dir, out_dir, _formats(formats), creation_datetime)
+    run = run_sdtm(raw_dir, mapping_dir, out_dir, _formats(formats), creation_datetime,
+                   split_bytes)
     for line in summary_lines(run):
         click.echo(line)
     click.echo(f"wrote {out_dir}")
@@ -113,9 +134,10 @@ def sdtm(raw_dir: Path, mapping_dir: Path, out_dir: Path, formats: str,
               help="Dataset formats: xpt, json or both.")
 @click.option("--cutoff", default=None, callback=lambda c, p, v: _cutoff(v),
               help="Data cut-off date YYYY-MM-DD for ADaM (records after it are dropped).")
+@split_size_option
 @handle_errors
 def run(raw_dir: Path | None, mapping_dir: Path | None, out_dir: Path, formats: str,
-        cutoff: str | None) -> None:
+        cutoff: str | None, split_bytes: int) -> None:
     """Run every stage on RAW_DIR (default: the embedded demo study) into OUT_DIR/sdtm/ and,
     when the mapping folder has an adam.yaml, OUT_DIR/adam/."""
     from cdisc.adam.build import rate_lines
@@ -124,7 +146,7 @@ def run(raw_dir: Path | None, mapping_dir: Path | None, out_dir: Path, formats: 
 
     sdtm_run, adam, validation = run_all(raw_dir or DEMO_RAW_DIR,
                                          mapping_dir or DEMO_MAPPING_DIR, out_dir,
-                                         _formats(formats), cutoff)
+                                         _formats(formats), cutoff, split_bytes)
     for line in summary_lines(sdtm_run):
         click.echo(line)
     for line in validation:
@@ -158,16 +180,17 @@ def _cutoff(value: str | None) -> str | None:
               help="Data cut-off date YYYY-MM-DD.")
 @click.option("--format", "formats", default="xpt,json", show_default=True,
               help="Dataset formats: xpt, json or both.")
+@split_size_option
 @handle_errors
 def adam(sdtm_dir: Path, out_dir: Path, config_path: Path | None, cutoff: str | None,
-         formats: str) -> None:
+         formats: str, split_bytes: int) -> None:
     """Derive ADSL, ADRS and ADTTE from any folder of SDTM datasets (xpt or Dataset-JSON)."""
     from cdisc.adam.build import rate_lines
     from cdisc.paths import DEMO_MAPPING_DIR
     from cdisc.pipeline import run_adam_stage
 
     result = run_adam_stage(sdtm_dir, config_path or DEMO_MAPPING_DIR / "adam.yaml", out_dir,
-                            _formats(formats), cutoff)
+                            _formats(formats), cutoff, split_bytes=split_bytes)
     for name, ds in result.datasets.items():
         click.echo(f"{name}: {len(ds.data)} records, {len(ds.columns)} variables")
     for line in rate_lines(result):

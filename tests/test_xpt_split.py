@@ -119,3 +119,23 @@ def test_demo_sdtm_split_and_described_in_define(tmp_path: Path) -> None:
 
         assert validate_define(xml, REFERENCE / "define-xml-2.1" / "schema") == []
     assert np.isfinite(whole["LBSEQ"]).all()
+
+
+def test_cli_split_size_option(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cdisc.cli import main
+
+    out = tmp_path / "adam"
+    bad = CliRunner().invoke(main, ["sdtm", "x", "--mapping", "y", "--out", str(out),
+                                    "--split-size", "lots"])
+    assert bad.exit_code == 2
+    from cdisc.paths import DEMO_MAPPING_DIR, DEMO_RAW_DIR
+
+    result = CliRunner().invoke(main, ["sdtm", str(DEMO_RAW_DIR), "--mapping",
+                                       str(DEMO_MAPPING_DIR), "--out", str(out), "--format",
+                                       "xpt", "--split-size", "300KB"])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in (out / "split").iterdir()}
+    assert {"lb1.xpt", "lb2.xpt"} <= names
+    assert all(p.stat().st_size <= 300_000 for p in (out / "split").iterdir())
