@@ -52,6 +52,7 @@ PROBES = (
     ("cdisc.pipeline", "write_reports", "reports"),
     ("cdisc.adam.km", "write_km_outputs", "km"),
     ("cdisc.validate.run", "read_package", "read"),
+    ("cdisc.validate.package", "package_of", "read"),
     ("cdisc.validate.suites", "run_suites", "gx"),
     ("cdisc.validate.run", "run_rules", "rules"),
 )
@@ -74,8 +75,8 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("write_sdtm", "reports", "write SDTM reports",
      "rejects.csv, reconciliation.csv, trace.csv inside write_sdtm; rows = SDTM records"),
     ("adam", "rest", "derive ADaM",
-     "cdisc.adam.build.run_adam on the written SDTM folder (reads its XPT); "
-     "rows = ADaM records"),
+     "cdisc.adam.build.run_adam on the SDTM tables just written, in memory as read back "
+     "(as cdisc run does); rows = ADaM records"),
     ("write_adam", "rest", "write ADaM XPT",
      "write_adam minus its define and KM parts: the XPT files (rows = ADaM records)"),
     ("write_adam", "define", "write ADaM define",
@@ -83,15 +84,15 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
     ("write_adam", "km", "write ADaM KM",
      "Kaplan-Meier summary CSV and plot in write_adam; rows = ADaM records"),
     ("validate_sdtm", "read", "validate SDTM: read",
-     "validate_folder(SDTM folder), its read_package part; rows = SDTM records (all four "
-     "validate SDTM rows)"),
+     "validate_folder(SDTM folder) on the tables just written (package_of, as cdisc run does; "
+     "cdisc validate reads the files instead); rows = SDTM records (all four validate rows)"),
     ("validate_sdtm", "gx", "validate SDTM: GX", "its run_suites part: Great Expectations suites"),
     ("validate_sdtm", "rules", "validate SDTM: rules",
      "its run_rules part: cross-dataset conformance rules"),
     ("validate_sdtm", "rest", "validate SDTM: other", "the rest of validate_folder (specs, lists)"),
     ("validate_adam", "read", "validate ADaM: read",
-     "validate_folder(ADaM folder), its read_package part; rows = ADaM records (all four "
-     "validate ADaM rows)"),
+     "validate_folder(ADaM folder) on the tables just written (package_of); rows = ADaM "
+     "records (all four validate ADaM rows)"),
     ("validate_adam", "gx", "validate ADaM: GX", "its run_suites part: Great Expectations suites"),
     ("validate_adam", "rules", "validate ADaM: rules", "its run_rules part: conformance rules"),
     ("validate_adam", "rest", "validate ADaM: other", "the rest of validate_folder"),
@@ -109,6 +110,9 @@ def run_stages(raw_dir: Path, out_dir: Path, meter: Meter) -> dict[str, Any]:
     from cdisc.validate.run import validate_folder
 
     import cdisc.pipeline as pipeline
+    import cdisc.validate.package as package  # package_of looked up at call time (probed)
+    from cdisc.adam.inputs import DOMAINS as ADAM_INPUTS
+    from cdisc.io.xpt import as_read_back
 
     formats = ("xpt",)
     sdtm_dir, adam_dir = out_dir / "sdtm", out_dir / "adam"
@@ -124,14 +128,18 @@ def run_stages(raw_dir: Path, out_dir: Path, meter: Meter) -> dict[str, Any]:
     with meter.stage("write_sdtm", rows=sdtm_records):
         write_sdtm(sdtm_dir, specs, config, result, formats, stamp)
     with meter.stage("adam") as st:
-        adam = run_adam(sdtm_dir, DEMO_MAPPING_DIR / "adam.yaml", None)
+        sdtm = {name: as_read_back(ds) for name, ds in result.datasets.items()
+                if name in (*ADAM_INPUTS, "SUPPDM")}
+        adam = run_adam(sdtm_dir, DEMO_MAPPING_DIR / "adam.yaml", None, sdtm)
+        del sdtm
         st.rows = adam_records = sum(len(ds.data) for ds in adam.datasets.values())
     with meter.stage("write_adam", rows=adam_records):
         write_adam(adam_dir, adam, study_info(config), formats, stamp)
     reported = {}
-    for name, folder, rows in (("sdtm", sdtm_dir, sdtm_records), ("adam", adam_dir, adam_records)):
+    for name, folder, rows, written in (("sdtm", sdtm_dir, sdtm_records, result.datasets),
+                                        ("adam", adam_dir, adam_records, adam.datasets)):
         with meter.stage(f"validate_{name}", rows=rows):
-            report = validate_folder(folder)
+            report = validate_folder(folder, package=package.package_of(folder, written))
         reported[name] = {"gx_s": round(getattr(report, "gx_seconds", 0.0), 3),
                           "rules_s": round(getattr(report, "rules_seconds", 0.0), 3),
                           "findings": len(getattr(report, "findings", []))}

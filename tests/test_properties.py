@@ -58,6 +58,9 @@ def test_seq_is_one_to_n_per_subject_and_ignores_row_order(subjects: list[int],
     left = seq_a.set_index("__row")["SEQ"].sort_index()
     right = seq_b.set_index("__row")["SEQ"].sort_index()
     assert left.equals(right)
+    # sorting by the keys and breaking ties by the rest = one sort by every column
+    for n_keys in (1, 2, 3):
+        assert derive.derive_seq(b, keys, n_keys).equals(seq_b["SEQ"])
 
 
 DATES = st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 12, 31))

@@ -59,12 +59,23 @@ def shared_text(values: pd.Series) -> pd.Series:
 def as_read_back(ds: Dataset) -> pd.DataFrame:
     """The data as read_xpt returns it after write_xpt: numbers float64, text without the
     trailing blanks XPT pads with, "" for missing."""
-    out = {}
+    changed = {}
     for col in ds.columns:
         series = ds.data[col.name]
-        out[col.name] = (series.astype("float64") if col.type == "Num"
-                         else on_distinct(_rstripped_text, series))
-    return pd.DataFrame(out, index=pd.RangeIndex(len(ds.data)))
+        if col.type == "Num":
+            if series.dtype != "float64":
+                changed[col.name] = series.astype("float64")
+        elif not _plain_text(series):
+            changed[col.name] = on_distinct(_rstripped_text, series)
+    # unchanged columns are shared with ds.data, not copied (pandas copy-on-write)
+    frame = ds.data[[c.name for c in ds.columns]].assign(**changed)
+    return frame.reset_index(drop=True)
+
+
+def _plain_text(values: pd.Series) -> bool:
+    """Object column of str without trailing blanks: already what read_xpt would return."""
+    return values.dtype == object and all(
+        isinstance(v, str) and not v.endswith(" ") for v in pd.unique(values))
 
 
 def _rstripped_text(values: pd.Series) -> pd.Series:
@@ -182,14 +193,17 @@ def pin_timestamps(path: Path, stamp: bytes = FIXED_STAMP) -> None:
     They sit at offset 64 (created) and 0 (modified) of 80-byte header records before the first
     observation header; nothing else in those records looks like ddMMMyy:hh:mm:ss.
     """
-    data = bytearray(path.read_bytes())
-    end = data.find(b"HEADER RECORD*******OBS     HEADER RECORD")
-    for start in range(0, max(end, 0), RECORD):
-        for offset in (0, 64):
-            field = bytes(data[start + offset:start + offset + 16])
-            if _STAMP.fullmatch(field):
-                data[start + offset:start + offset + 16] = stamp
-    path.write_bytes(bytes(data))
+    with path.open("r+b") as fh:
+        # the headers: 3 library + 5 member records + 140 bytes per variable (<= 9999 of them)
+        head = bytearray(fh.read(RECORD * 8 + 140 * 10_000))
+        end = head.find(b"HEADER RECORD*******OBS     HEADER RECORD")
+        for start in range(0, max(end, 0), RECORD):
+            for offset in (0, 64):
+                field = bytes(head[start + offset:start + offset + 16])
+                if _STAMP.fullmatch(field):
+                    head[start + offset:start + offset + 16] = stamp
+        fh.seek(0)
+        fh.write(head[:max(end, 0)])  # rewrite the headers only, in place
 
 
 def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:

@@ -41,7 +41,7 @@ class Context:
         self.target_numeric = target_numeric
         self.lookup = lookup
         self.visits = visits
-        self.domains = domains or {}
+        self.domains = domains if domains is not None else {}
         self.usubjid = usubjid
         self.default_codelist = default_codelist
         self.aliases = aliases | {primary}
@@ -59,6 +59,13 @@ class Context:
 
     def no_errors(self) -> pd.Series:
         return pd.Series("", index=self.frame.index, dtype=object)
+
+
+def reasons(mask: pd.Series, reason: str) -> pd.Series:
+    """`reason` where mask is true, else "": one shared str object each, not one per row."""
+    out = np.full(len(mask), "", dtype=object)
+    out[np.asarray(mask, dtype=bool)] = reason
+    return pd.Series(out, index=mask.index)
 
 
 def qualify(ref: str, primary: str, aliases: frozenset[str] | set[str] = frozenset()) -> str:
@@ -104,7 +111,7 @@ def _to_number(raw: pd.Series, ctx: Context, spec: dict) -> Result:
         values = on_distinct(_parse_number, text)
         text_missing = text == ""
         bad = values.isna() & ~text_missing
-    errors = pd.Series(np.where(bad, "not a number", ""), index=raw.index, dtype=object)
+    errors = reasons(bad, "not a number")
     if "min" in spec:
         low = values < float(spec["min"])
         errors = errors.mask(low, f"below the plausible minimum {spec['min']}")
@@ -128,8 +135,7 @@ def apply_split(ctx: Context, params: Any) -> Result:
     parts = text.str.split(str(params.get("sep", "-")), regex=False)
     value = parts.str[index].fillna("").astype(object)
     short = (parts.str.len() <= index) & (text != "")
-    errors = pd.Series(np.where(short, f"has no part {params['part']}", ""), index=text.index,
-                       dtype=object)
+    errors = reasons(short, f"has no part {params['part']}")
     return Result(value.where(~short, ""), errors)
 
 
@@ -142,7 +148,7 @@ def apply_assign_ct(ctx: Context, params: Any) -> Result:
     lookup = ctx.lookup(codelist)
     mapped, unmapped = lookup.map(ctx.column(spec["column"]))
     reason = f"not in codelist {codelist} nor in the study CT map"
-    errors = pd.Series(np.where(unmapped, reason, ""), index=mapped.index, dtype=object)
+    errors = reasons(unmapped, reason)
     return Result(mapped, errors)
 
 
@@ -183,8 +189,7 @@ def apply_visit(ctx: Context, params: Any) -> Result:
     # unscheduled folders carry no number here: --VISITNUM is derived from their date later
     visitnum = folder.map(table["visitnum"]).astype("float64")
     unknown = visit.isna() & (folder != "")
-    errors = pd.Series(np.where(unknown, "visit folder not in the study visit table", ""),
-                       index=folder.index, dtype=object)
+    errors = reasons(unknown, "visit folder not in the study visit table")
     return Result(visit.fillna("").astype(object), errors, {"VISITNUM": visitnum})
 
 

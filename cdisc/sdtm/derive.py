@@ -6,6 +6,7 @@ text define.xml shows for it.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from cdisc import dates
@@ -35,10 +36,24 @@ def derive_usubjid(studyid: str, subject: pd.Series,
     return on_distinct(lambda s: (head + s.astype(str) + tail).astype(object), subject)
 
 
-def derive_seq(df: pd.DataFrame, sort_by: list[str]) -> pd.Series:
-    """1..n per USUBJID in the order of sort_by (which must start with USUBJID)."""
-    ordered = df.sort_values(sort_by, kind="stable")
-    seq = ordered.groupby("USUBJID", sort=False).cumcount() + 1
+def derive_seq(df: pd.DataFrame, sort_by: list[str], n_keys: int | None = None) -> pd.Series:
+    """1..n per USUBJID in the order of sort_by (which must start with USUBJID).
+
+    With n_keys, the first n_keys columns usually decide the order alone: rows are sorted by
+    them, and only rows tied on all of them are sorted by the full list (same order as one
+    full sort, without sorting millions of rows by every column)."""
+    if n_keys is None or n_keys >= len(sort_by):
+        order = df.sort_values(sort_by, kind="stable").index
+    else:
+        keys = sort_by[:n_keys]
+        order = df.sort_values(keys, kind="stable").index.to_numpy().copy()
+        tied = df.duplicated(keys, keep=False).to_numpy()
+        if tied.any():
+            # tie groups are contiguous in key order: refill their slots in full order
+            slots = np.flatnonzero(tied[df.index.get_indexer(order)])
+            order[slots] = df[tied].sort_values(sort_by, kind="stable").index.to_numpy()
+    seq = pd.Series(1.0, index=order).groupby(df.loc[order, "USUBJID"].to_numpy(),
+                                              sort=False).cumcount() + 1
     return seq.reindex(df.index).astype("float64")
 
 

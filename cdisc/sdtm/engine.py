@@ -373,13 +373,21 @@ class Engine:
                 subjects = pd.Index(pd.concat([o.frame[SUBJ] for o in outputs["DM"]]))
         if subjects is None:
             raise SpecError("the mapping has no DM domain: every study needs one")
-        phase1 = {d: pd.concat([self.block_table(d, o) for o in outs], ignore_index=True)
-                  for d, outs in outputs.items()}
+        # phase-1 tables are built only for the domains phase-2 rules read (DM reads EX, DS)
+        phase1 = _LazyTables(lambda d: pd.concat([self.block_table(d, o) for o in outputs[d]],
+                                                 ignore_index=True), outputs)
         for dm in self.config.domains:
             for out in outputs[dm.domain]:
                 self.map_phase2(dm.domain, out, phase1)
+        del phase1
         tables = {d: pd.concat([self.block_table(d, o) for o in outs], ignore_index=True)
                   for d, outs in outputs.items()}
+        # from here on only the bookkeeping columns of the raw rows are needed
+        for outs in outputs.values():
+            for o in outs:
+                o.frame = o.frame[[FILE_COL, ROW_COL, SUBJ]]
+                o.values = {}
+        raw = {alias: df[[ROW_COL, SUBJ]] for alias, df in raw.items()}
         for d, outs in outputs.items():
             for o in outs:
                 self.ledger.mark(o.block.source, o.frame[ROW_COL], "mapped")
@@ -391,8 +399,8 @@ class Engine:
                        if r.get("method")} for d, outs in outputs.items()}
         datasets, traces = {}, []
         dm_table = tables["DM"]
-        for d, table in tables.items():
-            table = self.derive_shared(d, table, dm_table)
+        for d in list(tables):
+            table = self.derive_shared(d, tables.pop(d), dm_table)
             table = self.derive_domain(d, table, dm_table)
             supp_specs = {q: spec for o in outputs[d] for q, spec in o.block.supplemental.items()}
             supp = self.to_supp(d, table, supp_specs, origins[d])
@@ -439,7 +447,7 @@ class Engine:
             # source file and row only separate records identical in every value
             rest = sorted(c for c in table.columns
                           if c not in keys and c not in (seq, FILE_COL, ROW_COL))
-            table[seq] = derive.derive_seq(table, keys + rest + [FILE_COL, ROW_COL])
+            table[seq] = derive.derive_seq(table, keys + rest + [FILE_COL, ROW_COL], len(keys))
         return table
 
     def to_supp(self, domain: str, table: pd.DataFrame, specs: dict[str, dict],
@@ -518,12 +526,30 @@ class Engine:
         trace = pd.DataFrame({"domain": domain, "USUBJID": table["USUBJID"],
                               "seq": table[seq] if seq in table else np.nan,
                               "source_file": table[FILE_COL], "source_row": table[ROW_COL]})
-        data = table[names].copy()
+        data = table[names]
         dataset = Dataset(name=domain, label=ds.label, columns=columns, data=data,
                           keys=tuple(k for k in (*ds.keys, seq) if k in names),
                           dataset_class=ds.dataset_class, structure=ds.structure,
                           standard=ds.standard, trace=trace)
         return dataset, trace
+
+
+class _LazyTables(dict):
+    """Domain name -> table, each built on first use (dict lookups and `in` work as usual)."""
+
+    def __init__(self, build, names) -> None:  # type: ignore[no-untyped-def]
+        super().__init__()
+        self._build = build
+        self._names = set(names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
+
+    def __missing__(self, name: str) -> pd.DataFrame:
+        if name not in self._names:
+            raise KeyError(name)
+        table = self[name] = self._build(name)
+        return table
 
 
 def _as_submission_text(values: pd.Series) -> pd.Series:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.distinct import on_distinct
-from cdisc.sdtm.algorithms import Context, Result
+from cdisc.sdtm.algorithms import Context, Result, reasons
 from cdisc.specs import load_ctcae_grades, load_unit_conversions
 
 CENSORED = r"^\s*([<>]=?)\s*([0-9]*\.?[0-9]+)\s*$"
@@ -107,8 +107,7 @@ def apply_standard_unit(ctx: Context, params: Any) -> Result:
     value = ctx.variable(spec.get("value", "LBORRES")).astype(str).str.strip()
     _, std_unit, unknown = _conversion(ctx, spec)
     has = value != ""
-    errors = pd.Series(np.where(has & unknown, "no conversion for this test and unit in "
-                                "specs/lb_units.csv", ""), index=value.index, dtype=object)
+    errors = reasons(has & unknown, "no conversion for this test and unit in specs/lb_units.csv")
     return Result(std_unit.where(has, "").astype(object), errors)
 
 
@@ -184,6 +183,5 @@ def apply_decode(ctx: Context, params: Any) -> Result:
     mapped, unmapped = lookup.map(codes.where(decoded.isna(), ""))
     decoded = decoded.fillna(mapped.where(mapped != "", np.nan))
     missing = decoded.isna() & (codes != "")
-    errors = pd.Series(np.where(missing, f"no {params['codelist']} name for this code", ""),
-                       index=codes.index, dtype=object)
+    errors = reasons(missing, f"no {params['codelist']} name for this code")
     return Result(decoded.fillna("").astype(object), errors)
