@@ -121,3 +121,19 @@ def test_round_trip_property(tmp_path_factory, cols: list[str], n: int, data) ->
             got, want = df[c].to_numpy(dtype=float), np.array(frame[c], dtype=float)
             assert np.array_equal(np.isnan(got), np.isnan(want))
             assert np.array_equal(got[~np.isnan(got)], want[~np.isnan(want)])
+
+
+@pytest.mark.parametrize("rows", [0, 1, 9, 10])
+def test_chunked_read_equals_whole_read(tmp_path: Path, monkeypatch, rows: int) -> None:
+    import cdisc.io.xpt as xpt
+
+    data = {"USUBJID": [f"S-{i % 4}" for i in range(rows)], "AGE": [float(i) for i in range(rows)],
+            "SEX": ["M" if i % 3 else "" for i in range(rows)]}
+    ds = make(data, {"USUBJID": "Char", "AGE": "Num", "SEX": "Char"})
+    path = tmp_path / "dm.xpt"
+    xpt.write_xpt(ds, path)
+    whole, _ = xpt.read_xpt(path)
+    monkeypatch.setattr(xpt, "READ_CHUNK_ROWS", 3)
+    chunked, meta = xpt.read_xpt(path)
+    pd.testing.assert_frame_equal(chunked, whole)
+    assert len(chunked) == rows and meta.table_name == "DM"

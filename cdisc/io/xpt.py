@@ -53,7 +53,8 @@ def shared_text(values: pd.Series) -> pd.Series:
     a new object per cell, which for a lab domain of millions of records costs gigabytes."""
     codes, distinct = factorize(values)
     distinct = distinct.where(distinct.notna(), "")
-    return pd.Series(distinct.to_numpy()[codes], index=values.index, name=values.name)
+    return pd.Series(distinct.to_numpy()[codes], index=values.index, name=values.name,
+                     dtype=object)
 
 
 def as_read_back(ds: Dataset) -> pd.DataFrame:
@@ -206,6 +207,29 @@ def pin_timestamps(path: Path, stamp: bytes = FIXED_STAMP) -> None:
         fh.write(head[:max(end, 0)])  # rewrite the headers only, in place
 
 
+READ_CHUNK_ROWS = 250_000
+
+
+def _read_in_chunks(pyreadstat, path: Path):  # type: ignore[no-untyped-def]
+    """pyreadstat makes a str object per text cell; reading a chunk of rows at a time and
+    sharing each chunk's distinct values keeps a domain of millions of records small."""
+    chunks, offset = [], 0
+    while True:
+        df, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True,
+                                         row_offset=offset, row_limit=READ_CHUNK_ROWS)
+        for col in df.columns:
+            if df[col].dtype != "float64":
+                df[col] = shared_text(df[col])
+        if len(df) or not chunks:
+            chunks.append(df)
+        offset += len(df)
+        if len(df) < READ_CHUNK_ROWS:
+            break
+    if len(chunks) == 1:
+        return chunks[0], meta
+    return pd.concat(chunks, ignore_index=True), meta
+
+
 def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
     """Read an XPT file as written: numeric dates stay numbers (days since 1960)."""
     import pyreadstat
@@ -222,14 +246,11 @@ def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
         raise InputError(f"truncated or corrupt XPT: {size} bytes is not a whole number of "
                          f"{RECORD}-byte records", file=path.name)
     try:
-        df, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
+        df, meta = _read_in_chunks(pyreadstat, path)
     except Exception as exc:
         text = " ".join(str(exc).split())
         raise InputError(f"cannot read XPT (corrupt, truncated or not XPT?): {text}",
                          file=path.name) from None
-    for col in df.columns:
-        if df[col].dtype != "float64":
-            df[col] = shared_text(df[col])
     labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
     # pyreadstat spells a format "DATE9" in some releases and "DATE9." in others: keep SAS's
     formats = {k: v if "." in v else f"{v}." for k, v in meta.original_variable_types.items()
