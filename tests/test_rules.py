@@ -182,3 +182,12 @@ def test_define_describes_every_variable_and_value(tmp_path: Path) -> None:
     assert any(f.rule == "CD0022" and f.variable == "AGE" for f in found)
     [bad] = [f for f in found if f.rule == "CD0023"]
     assert (bad.variable, bad.rows, bad.values) == ("SEX", (2,), ("U",))
+
+
+def test_seq_must_be_a_whole_number() -> None:
+    from cdisc.validate.rules import RULES
+
+    rule = next(r for r in RULES if r.id == "CD0003")
+    findings = rule.check(rule, pkg(DM=dm(), EX=ex(EXSEQ=[1.5, 0.0])))
+    [f] = [f for f in findings if "whole number" in f.message]
+    assert (f.dataset, f.variable, f.count, f.rows) == ("EX", "EXSEQ", 2, (1, 2))

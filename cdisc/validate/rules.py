@@ -71,6 +71,9 @@ def seq_unique(rule: Rule, pkg: Package) -> list[Finding]:
         if seq in df.columns and "USUBJID" in df.columns:
             dup = df.duplicated(["USUBJID", seq], keep=False)
             out += _finding(rule, name, seq, dup, df[seq], f"{seq} not unique within USUBJID")
+            number = pd.to_numeric(df[seq], errors="coerce")
+            bad = number.isna() | (number < 1) | (number != number.round())
+            out += _finding(rule, name, seq, bad, df[seq], f"{seq} is not a whole number >= 1")
     return out
 
 
@@ -411,7 +414,8 @@ RULES = [
     Rule("CD0001", "error", "every USUBJID of every dataset is in DM", usubjid_in_dm, ("DM",)),
     Rule("CD0002", "error", "DM has one record per subject", dm_one_record_per_subject,
          ("DM",)),
-    Rule("CD0003", "error", "--SEQ is unique within USUBJID", seq_unique, ("*",)),
+    Rule("CD0003", "error", "--SEQ is a whole number >= 1, unique within USUBJID", seq_unique,
+         ("*",)),
     Rule("CD0004", "error", "--DY is the study day of --DTC relative to DM.RFSTDTC",
          study_day_matches, ("DM",)),
     Rule("CD0005", "error", "--STDTC is not after --ENDTC", start_before_end, ("*",)),
