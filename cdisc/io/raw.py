@@ -18,13 +18,18 @@ from cdisc.io.xpt import shared_text
 
 FILE_COL = "__file"
 ROW_COL = "__row"
-READERS = (".csv", ".xpt", ".sas7bdat")
+READERS = (".csv", ".xpt", ".sas7bdat", ".xml")
 
 
-def read_header(path: Path) -> list[str]:
-    """Column names only, so a mapping can be checked before any data is read."""
+def read_header(path: Path, form: str | None = None) -> list[str]:
+    """Column names only, so a mapping can be checked before any data is read. `form`: the
+    FormOID to read from a CDISC ODM XML export (one file holds every form)."""
     _check_file(path)
     suffix = path.suffix.lower()
+    if suffix == ".xml":
+        from cdisc.io.odm import odm_form_columns
+
+        return odm_form_columns(path, form)
     if suffix == ".csv":
         text = _decode(path, limit=65536)
         first = text.splitlines()[0] if text.strip() else ""
@@ -40,19 +45,29 @@ def read_header(path: Path) -> list[str]:
                      file=path.name)
 
 
-def read_raw(path: Path) -> pd.DataFrame:
-    """Read one raw export; every cell a str ('' when empty) except SAS numerics and dates."""
+def read_raw(path: Path, form: str | None = None) -> pd.DataFrame:
+    """Read one raw export (one form of an ODM XML export); every cell a str ('' when empty)
+    except SAS numerics and dates."""
     _check_file(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         df = _read_csv(path)
+    elif suffix == ".xml":
+        from cdisc.io.odm import read_odm_form
+
+        df = read_odm_form(path, form)
     elif suffix in (".xpt", ".sas7bdat"):
         df, _ = _read_sas(path)
     else:
         raise InputError(f"unsupported raw file type {suffix!r}", file=path.name)
     df.insert(0, ROW_COL, range(1, len(df) + 1))
-    df.insert(0, FILE_COL, path.name)
+    df.insert(0, FILE_COL, source_label(path.name, form))
     return df
+
+
+def source_label(file: str, form: str | None) -> str:
+    """How reports name a raw table: the file, or file#FormOID for one form of an ODM file."""
+    return f"{file}#{form}" if form and file.lower().endswith(".xml") else file
 
 
 def _check_file(path: Path) -> None:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
-from cdisc.io.raw import FILE_COL, ROW_COL, read_raw
+from cdisc.io.raw import FILE_COL, ROW_COL, read_raw, source_label
 from cdisc.model import Column, Dataset, Origin
 from cdisc.sdtm import algorithms as alg
 from cdisc.sdtm import derive
@@ -134,9 +134,9 @@ class Engine:
         raw = {}
         for alias in used_sources(self.config):
             src = self.config.sources[alias]
-            df = read_raw(raw_dir / src.file)
+            df = read_raw(raw_dir / src.file, src.form)
             df[SUBJ] = self._subject(df, alias)
-            self.ledger.add_source(alias, src.file, len(df))
+            self.ledger.add_source(alias, source_label(src.file, src.form), len(df))
             raw[alias] = df
         return raw
 

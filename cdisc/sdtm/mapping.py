@@ -35,6 +35,7 @@ class Source:
     alias: str
     file: str
     subject_column: str
+    form: str | None = None  # FormOID when the file is a CDISC ODM XML export
 
 
 @dataclass
@@ -106,7 +107,8 @@ def load_study(mapping_dir: Path, specs: Specs) -> StudyConfig:
         spec = _require_mapping(spec, f"source {alias}", path)
         if "file" not in spec:
             raise SpecError(f"source {alias} needs a 'file'", file=str(path))
-        sources[alias] = Source(alias, str(spec["file"]), str(spec.get("subject", subject_col)))
+        sources[alias] = Source(alias, str(spec["file"]), str(spec.get("subject", subject_col)),
+                                str(spec["form"]) if spec.get("form") else None)
     study_ct = StudyCT.load(_inside(mapping_dir, raw["ct_map"], path), specs) \
         if raw.get("ct_map") else StudyCT()
     visits = _load_visits(_inside(mapping_dir, raw["visits"], path)) if raw.get("visits") else None
@@ -289,7 +291,7 @@ def check_against_files(config: StudyConfig, raw_dir: Path) -> dict[str, list[st
         path = _inside(raw_dir, src.file, config.folder / "study.yaml")
         if not path.exists():
             raise SpecError(f"source {alias}: raw file {src.file} not found in {raw_dir}")
-        headers[alias] = read_header(path)
+        headers[alias] = read_header(path, src.form)
         if src.subject_column not in headers[alias]:
             raise SpecError(f"subject column {src.subject_column} missing",
                             file=src.file, row=0, column=src.subject_column)
