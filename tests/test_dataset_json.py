@@ -65,3 +65,21 @@ def test_deterministic_and_readable(tmp_path: Path) -> None:
     assert write(tmp_path).read_bytes() == a
     df = read_dataset_json(tmp_path / "ex.json")
     assert list(df["USUBJID"]) == ["S1-001", "S1-002"]
+
+
+@pytest.mark.parametrize("rows", [0, 1, 5])
+def test_streamed_write_is_the_one_shot_document(tmp_path: Path, monkeypatch, rows: int) -> None:
+    """Rows are written a block at a time; the bytes are those of json.dumps(whole document)."""
+    import cdisc.io.datasetjson as dj
+
+    base = sample()
+    data = pd.concat([base.data] * 3, ignore_index=True).iloc[:rows]
+    ds = Dataset("EX", "Exposure", base.columns, data, keys=base.keys)
+    args = {"study_oid": "S1", "metadata_version_oid": "MDV.S1.SDTM",
+            "creation_datetime": "2024-01-31T00:00:00"}
+    monkeypatch.setattr(dj, "WRITE_CHUNK_ROWS", 2)
+    dj.write_dataset_json(ds, tmp_path / "ex.json", **args)
+    whole = json.dumps(dj.dataset_json(ds, **args), ensure_ascii=False, separators=(",", ":"),
+                       allow_nan=False) + "\n"
+    assert (tmp_path / "ex.json").read_text(encoding="utf-8") == whole
+    assert len(json.loads(whole)["rows"]) == rows

@@ -47,9 +47,25 @@ def _column_values(values: pd.Series, data_type: str, target: str | None) -> lis
 def dataset_json(ds: Dataset, *, study_oid: str, metadata_version_oid: str,
                  creation_datetime: str, source_system: str = "cdisc-pipeline",
                  source_version: str = "") -> dict:
+    """The whole Dataset-JSON document as a dict (rows included)."""
+    doc, types = _document(ds, study_oid, metadata_version_oid, creation_datetime,
+                           source_system, source_version)
+    doc["rows"] = _rows(ds, types, 0, len(ds.data))
+    return doc
+
+
+def _rows(ds: Dataset, types: list[tuple[str, str | None]], start: int, stop: int) -> list:
+    data = [_column_values(ds.data[col.name].iloc[start:stop], data_type, target)
+            for col, (data_type, target) in zip(ds.columns, types, strict=True)]
+    return [list(r) for r in zip(*data, strict=True)] if data else []
+
+
+def _document(ds: Dataset, study_oid: str, metadata_version_oid: str, creation_datetime: str,
+              source_system: str, source_version: str) -> tuple[dict, list]:
+    """The document without its rows (an empty list), and each column's JSON data type."""
     lengths = xpt_lengths(ds)
     key_seq = {k: i for i, k in enumerate(ds.keys, start=1)}
-    columns, data = [], []
+    columns, types = [], []
     for col in ds.columns:
         data_type, target = json_data_type(col, ds.data[col.name])
         meta: dict = {"itemOID": f"IT.{ds.name}.{col.name}", "name": col.name,
@@ -63,8 +79,7 @@ def dataset_json(ds: Dataset, *, study_oid: str, metadata_version_oid: str,
         if col.name in key_seq:
             meta["keySequence"] = key_seq[col.name]
         columns.append(meta)
-        data.append(_column_values(ds.data[col.name], data_type, target))
-    rows = [list(r) for r in zip(*data, strict=True)] if data else []
+        types.append((data_type, target))
     return {
         "datasetJSONCreationDateTime": creation_datetime,
         "datasetJSONVersion": "1.1.0",
@@ -80,18 +95,32 @@ def dataset_json(ds: Dataset, *, study_oid: str, metadata_version_oid: str,
         "name": ds.name,
         "label": ds.label,
         "columns": columns,
-        "rows": rows,
-    }
+        "rows": [],
+    }, types
 
 
 def write_dataset_json(ds: Dataset, path: Path, *, study_oid: str, metadata_version_oid: str,
                        creation_datetime: str, source_system: str = "cdisc-pipeline",
                        source_version: str = "") -> None:
-    doc = dataset_json(ds, study_oid=study_oid, metadata_version_oid=metadata_version_oid,
-                       creation_datetime=creation_datetime, source_system=source_system,
-                       source_version=source_version)
-    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    path.write_text(text + "\n", encoding="utf-8")
+    """The same bytes as json.dumps of the whole document, written a block of rows at a time
+    so a domain of millions of records never exists as one Python structure or string."""
+    doc, types = _document(ds, study_oid, metadata_version_oid, creation_datetime,
+                           source_system, source_version)
+    head = _dumps(doc)
+    assert head.endswith('"rows":[]}')
+    with path.open("w", encoding="utf-8", newline="\n") as fh:
+        fh.write(head[:-2])
+        for start in range(0, len(ds.data), WRITE_CHUNK_ROWS):
+            rows = _rows(ds, types, start, start + WRITE_CHUNK_ROWS)
+            fh.write(("," if start else "") + _dumps(rows)[1:-1])
+        fh.write("]}\n")
+
+
+WRITE_CHUNK_ROWS = 100_000
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def read_dataset_json(path: Path) -> pd.DataFrame:
