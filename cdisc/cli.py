@@ -220,13 +220,9 @@ def validate(folder: Path, standard: str, define_path: Path | None, json_path: P
              quiet: bool) -> None:
     """Validate a folder of SDTM or ADaM datasets (xpt or Dataset-JSON): exit 0 when clean,
     1 when findings at or above --fail-on, 2 when validation could not run."""
-    from cdisc.define import check_define_file
     from cdisc.validate.report import console_lines, to_html, to_json, to_junit
     from cdisc.validate.run import validate_folder
 
-    define_file = define_path or folder / "define.xml"
-    if define_path is not None or define_file.exists():
-        check_define_file(define_file)  # a DOCTYPE, entities or malformed XML: exit 2
     report = validate_folder(folder, standard, define_path, use_gx=not no_gx)
     for line in console_lines(report, quiet):
         click.echo(line)

@@ -244,7 +244,7 @@ def safe_parser() -> etree.XMLParser:
                            load_dtd=False)
 
 
-def parse_untrusted(xml: bytes, name: str = "define.xml") -> etree._Element:
+def parse_untrusted(xml: bytes, name: str) -> etree._Element:
     """Parse XML we did not write. A DOCTYPE is refused outright (no entity of any kind, internal
     or external, is declared, let alone expanded); malformed XML is an InputError naming the line."""
     from cdisc.errors import InputError
@@ -254,8 +254,8 @@ def parse_untrusted(xml: bytes, name: str = "define.xml") -> etree._Element:
         doctype = re.search(r"<!\s*(DOCTYPE|ENTITY)", xml.decode("utf-16", "replace"), re.I)
     if doctype is not None:
         line = xml[: doctype.start()].count(b"\n") + 1
-        raise InputError("DOCTYPE/ENTITY declarations are not allowed in define.xml (entities "
-                         "are never expanded)", file=name, row=line)
+        raise InputError("DOCTYPE/ENTITY declarations are not allowed (entities are never "
+                         "expanded)", file=name, row=line)
     try:
         root = etree.fromstring(xml, safe_parser())
     except etree.XMLSyntaxError as exc:
@@ -263,7 +263,7 @@ def parse_untrusted(xml: bytes, name: str = "define.xml") -> etree._Element:
                          row=exc.lineno) from None
     info = root.getroottree().docinfo
     if info.doctype or info.internalDTD is not None:
-        raise InputError("DOCTYPE declarations are not allowed in define.xml", file=name)
+        raise InputError("DOCTYPE declarations are not allowed", file=name)
     return root
 
 
@@ -280,7 +280,7 @@ def validate_define(xml: bytes, schema_dir: Path) -> list[str]:
     """Schema errors of a define.xml against the Define-XML 2.1 XSDs in schema_dir."""
     xsd_path = schema_dir / "cdisc-define-2.1" / "define2-1-0.xsd"
     schema = etree.XMLSchema(etree.parse(str(xsd_path), safe_parser()))
-    doc = parse_untrusted(xml)
+    doc = parse_untrusted(xml, "define.xml")
     if schema.validate(doc):
         return []
     return [f"line {e.line}: {e.message}" for e in schema.error_log]

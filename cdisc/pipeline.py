@@ -30,7 +30,6 @@ from cdisc.specs import Specs, load_specs
 FORMATS = ("xpt", "json")
 
 
-
 @contextmanager
 def staged_output(out_dir: Path) -> Iterator[Path]:
     """Yield a temp folder beside out_dir; on success it replaces out_dir, on error it vanishes."""

@@ -13,6 +13,7 @@ DOCTYPE or ENTITY declaration is refused, nothing is fetched, no entity is expan
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -30,6 +31,13 @@ def _q(tag: str) -> str:
 
 
 def _parse(path: Path) -> etree._Element:
+    """The file's tree, parsed once however many forms (and headers) are read from it."""
+    stat = path.stat()
+    return _parse_cached(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _parse_cached(path: Path, _mtime_ns: int, _size: int) -> etree._Element:
     from cdisc.define import parse_untrusted
 
     root = parse_untrusted(path.read_bytes(), path.name)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc.errors import InputError
-from cdisc.io.xpt import shared_text
+from cdisc.io.xpt import check_whole_records, shared_text
 
 FILE_COL = "__file"
 ROW_COL = "__row"
@@ -166,10 +166,8 @@ def _read_sas(path: Path, metadata_only: bool = False):  # type: ignore[no-untyp
     if size == 0:
         raise InputError("file is empty (0 bytes)", file=path.name)
     xpt = path.suffix.lower() == ".xpt"
-    if xpt and size % 80:
-        # XPT is 80-byte records; pyreadstat silently drops a cut-off tail of observations
-        raise InputError(f"truncated or corrupt XPT: {size} bytes is not a whole number of "
-                         "80-byte records", file=path.name)
+    if xpt:
+        check_whole_records(path, size)
     reader = pyreadstat.read_xport if xpt else pyreadstat.read_sas7bdat
     try:
         df, meta = reader(str(path), metadataonly=metadata_only)

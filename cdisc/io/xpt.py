@@ -42,8 +42,13 @@ def _byte_lengths(values: pd.Series) -> pd.Series:
     return values.astype(str).str.encode("utf-8").str.len()
 
 
-def _text_column(values: pd.Series) -> pd.Series:
-    """Character values as str objects, "" for missing (what the XPT holds)."""
+def text_column(values: pd.Series) -> pd.Series:
+    """Character values as str objects, "" for missing (what the XPT holds); converted once
+    per distinct value."""
+    return on_distinct(_as_str, values)
+
+
+def _as_str(values: pd.Series) -> pd.Series:
     out = values.astype(object)
     return out.where(out.notna(), "").astype(str).astype(object)
 
@@ -80,7 +85,7 @@ def _plain_text(values: pd.Series) -> bool:
 
 
 def _rstripped_text(values: pd.Series) -> pd.Series:
-    return _text_column(values).str.rstrip(" ").astype(object)
+    return _as_str(values).str.rstrip(" ").astype(object)
 
 
 def _first_row(codes: np.ndarray, bad_distinct: np.ndarray) -> int:
@@ -177,7 +182,7 @@ def write_xpt(ds: Dataset, path: Path) -> None:
         series = ds.data[col.name]
         # object dtype writes faster than Arrow-backed strings and keeps "" as ""
         frame[col.name] = (series.astype("float64") if col.type == "Num"
-                           else on_distinct(_text_column, series))
+                           else text_column(series))
     formats = {c.name: c.display_format for c in ds.columns if c.display_format}
     try:
         pyreadstat.write_xport(frame, str(path), file_label=ds.label,
@@ -208,6 +213,14 @@ def pin_timestamps(path: Path, stamp: bytes = FIXED_STAMP) -> None:
 
 
 READ_CHUNK_ROWS = 250_000
+
+
+def check_whole_records(path: Path, size: int) -> None:
+    """XPT is 80-byte records; pyreadstat silently drops a cut-off tail of observations, so a
+    file of another size is refused."""
+    if size % RECORD:
+        raise InputError(f"truncated or corrupt XPT: {size} bytes is not a whole number of "
+                         f"{RECORD}-byte records", file=path.name)
 
 
 def _read_in_chunks(pyreadstat, path: Path):  # type: ignore[no-untyped-def]
@@ -241,10 +254,7 @@ def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
     size = path.stat().st_size
     if size == 0:
         raise InputError("XPT file is empty (0 bytes)", file=path.name)
-    if size % RECORD:
-        # pyreadstat silently drops a cut-off tail of observations: refuse the file instead
-        raise InputError(f"truncated or corrupt XPT: {size} bytes is not a whole number of "
-                         f"{RECORD}-byte records", file=path.name)
+    check_whole_records(path, size)
     try:
         df, meta = _read_in_chunks(pyreadstat, path)
     except Exception as exc:

@@ -81,8 +81,9 @@ def derive_epoch(start_dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame,
     """EPOCH from the first rule whose window holds the record's (complete) start date."""
     when = dates.iso_to_date(start_dtc).dt.normalize()
     by_subject = dm.set_index("USUBJID")
-    dm_dates = {c: pd.to_datetime(usubjid.map(dates.iso_to_date(by_subject[c]).dt.normalize())
-                                  if len(by_subject) else pd.Series(pd.NaT, index=usubjid.index))
+    # reindex, not map: an empty DM still gives datetime NaT per record
+    dm_dates = {c: pd.Series(dates.iso_to_date(by_subject[c]).dt.normalize()
+                             .reindex(usubjid).to_numpy(), index=usubjid.index)
                 for c in dm.columns if c.endswith("DTC")}
     epoch = pd.Series("", index=start_dtc.index, dtype=object)
     open_rows = when.notna()

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
 from cdisc.io.raw import FILE_COL, ROW_COL, read_raw, source_label
+from cdisc.io.xpt import text_column
 from cdisc.model import Column, Dataset, Origin
 from cdisc.sdtm import algorithms as alg
 from cdisc.sdtm import derive
@@ -516,7 +516,7 @@ class Engine:
             if c.type == "Num":
                 table[c.name] = pd.to_numeric(table[c.name], errors="coerce").astype("float64")
             else:
-                table[c.name] = on_distinct(_as_submission_text, table[c.name])
+                table[c.name] = text_column(table[c.name])
         sort_keys = [k for k in ds.keys if k in names]
         seq = f"{domain}SEQ"
         if seq in names:
@@ -550,12 +550,6 @@ class _LazyTables(dict):
             raise KeyError(name)
         table = self[name] = self._build(name)
         return table
-
-
-def _as_submission_text(values: pd.Series) -> pd.Series:
-    """Character variable values as str objects, "" for missing."""
-    col = values.astype(object)
-    return col.where(col.notna(), "").astype(str).astype(object)
 
 
 def _source_column(block: RecordBlock, rule: dict, depth: int = 0) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from cdisc.define import check_define_file
 from cdisc.errors import InputError
 from cdisc.validate.package import Package, read_package
 from cdisc.validate.report import Report
@@ -29,6 +30,8 @@ def validate_folder(folder: Path, standard: str = "auto", define: Path | None = 
         if not define.exists():
             raise InputError("define.xml not found", file=str(define))
         pkg.define = define
+    if pkg.define is not None:
+        check_define_file(pkg.define)  # a DOCTYPE, entities or malformed XML: InputError
     names = set(pkg.tables)
     findings, not_checked, gx_seconds = [], [], 0.0
     if use_gx:
