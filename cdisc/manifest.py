@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import platform
+from importlib import metadata
 from pathlib import Path
 
 from cdisc import __version__
@@ -33,9 +35,27 @@ def folder_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
+# The libraries whose behaviour shapes the bytes of the outputs (installed from requirements/)
+OUTPUT_LIBRARIES = ("great-expectations", "lifelines", "lxml", "numpy", "pandas", "pyreadstat",
+                    "PyYAML", "scipy", "matplotlib")
+
+
+def library_versions() -> dict[str, str]:
+    """Installed version of each output-shaping library ('not installed' when absent)."""
+    versions = {}
+    for name in OUTPUT_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
 def write_manifest(out_dir: Path, raw_dir: Path, mapping_dir: Path) -> Path:
     outputs = {k: v for k, v in folder_hashes(out_dir).items() if k != "manifest.json"}
     doc = {"tool": {"name": "cdisc-pipeline", "version": __version__},
+           "python": platform.python_version(),
+           "libraries": library_versions(),
            "specs_sha256": folder_digest(SPECS_DIR),
            "mapping_sha256": folder_digest(mapping_dir),
            "inputs": folder_hashes(raw_dir),

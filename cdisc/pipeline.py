@@ -162,6 +162,8 @@ def check_reconciliation(reconciliation: pd.DataFrame, out_dir: Path) -> None:
 def summary_lines(run: SdtmRun) -> list[str]:
     lines = [f"{name}: {len(ds.data)} records, {len(ds.columns)} variables"
              for name, ds in sorted(run.result.datasets.items())]
+    lines += [f"{name}: no records, not written (a domain without records is not submitted)"
+              for name in run.result.empty]
     rec: pd.DataFrame = run.result.reconciliation
     lines.append("reconciliation (raw rows read = mapped + rejected + filtered + unused):")
     for r in rec.itertuples(index=False):
@@ -181,6 +183,8 @@ def write_adam(folder: Path, result: AdamResult, study: StudyInfo,
                split_bytes: int = DEFAULT_SPLIT_BYTES) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     write_tables(result.datasets, folder, study, load_specs(), formats, stamp, split_bytes)
+    if "ADTTE" not in result.datasets:
+        return
     adtte = result.datasets["ADTTE"].data
     try:
         from cdisc.adam.km import write_km_outputs

@@ -13,6 +13,92 @@ MAX_YAML_BYTES = 1_000_000
 MAX_DEPTH = 50
 # libyaml when present: the file is scanned three times (events, nodes, data), cheaply
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BLANK = " \t\r\n"
+
+
+def _skip_quoted(text: str, i: int) -> int:
+    """Index just past the quoted scalar that starts at text[i] (' doubles, " escapes)."""
+    quote, i = text[i], i + 1
+    while i < len(text):
+        if quote == '"' and text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == quote:
+            if quote == "'" and text[i + 1 : i + 2] == "'":
+                i += 2
+                continue
+            return i + 1
+        i += 1
+    return i
+
+
+def _skip_block_scalar(text: str, i: int, indent: int) -> int:
+    """Index of the first line after a literal/folded scalar whose header line ends at text[i]."""
+    while i < len(text):
+        end = text.find("\n", i + 1)
+        end = len(text) if end < 0 else end
+        line = text[i + 1 : end]
+        if line.strip() and len(line) - len(line.lstrip(" ")) <= indent:
+            return i
+        i = end
+    return i
+
+
+def flow_nesting_depth(text: str, limit: int) -> tuple[int, int]:
+    """(depth, line) of the first flow collection ([ or {) nested deeper than limit, or (0, 0).
+
+    Our own scan, before any YAML parser: a parser that reads ahead (libyaml does, across a
+    flow collection) or has a nesting limit of its own must never decide this message. Flow
+    indicators count inside flow collections, and in block context only where a node starts;
+    quoted scalars, comments and literal/folded block scalars are skipped.
+    """
+    depth, line, i = 0, 1, 0
+    node_start, line_indent, line_start = True, 0, True
+    while i < len(text):
+        ch = text[i]
+        if ch == "\n":
+            line, node_start, line_start = line + 1, True, True
+            i += 1
+            continue
+        if ch in " \t\r":
+            i += 1
+            continue
+        if line_start:
+            line_indent = i - (text.rfind("\n", 0, i) + 1)
+            line_start = False
+        prev = text[i - 1] if i else "\n"
+        if ch == "#" and prev in _BLANK:
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end
+            continue
+        if ch in "'\"" and node_start:
+            line += text.count("\n", i, _skip_quoted(text, i))
+            i, node_start = _skip_quoted(text, i), False
+            continue
+        if depth == 0 and ch in "|>" and node_start:
+            end = text.find("\n", i)
+            if end < 0:
+                break
+            i = _skip_block_scalar(text, end, line_indent)
+            line = text.count("\n", 0, i) + 1
+            continue
+        nxt = text[i + 1 : i + 2] or "\n"
+        if ch in "[{" and (depth > 0 or node_start):
+            depth += 1
+            if depth > limit:
+                return depth, line
+            node_start = True
+        elif ch in "]}" and depth > 0:
+            depth -= 1
+            node_start = False
+        elif ch == "," and depth > 0:
+            node_start = True
+        elif ch in "-?:" and (nxt in _BLANK or (depth > 0 and ch == ":")):
+            node_start = True
+        else:
+            node_start = False
+        i += 1
+    return 0, 0
 
 
 def _no_duplicate_keys(node: yaml.Node | None, path: Path) -> None:
@@ -49,6 +135,9 @@ def load_yaml(path: Path) -> Any:
         line = data[: exc.start].count(b"\n") + 1
         raise SpecError(f"not UTF-8 text: byte 0x{data[exc.start]:02x}", file=str(path),
                         row=line) from None
+    too_deep, line = flow_nesting_depth(text, MAX_DEPTH)
+    if too_deep:
+        raise SpecError(f"YAML nested deeper than {MAX_DEPTH} levels", file=str(path), row=line)
     try:
         depth = 0
         for event in yaml.parse(text, Loader=_LOADER):

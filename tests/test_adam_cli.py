@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from cdisc.cli import main
-from tests.conftest import REFERENCE
+from tests.conftest import REFERENCE, REPO
 
 
 @pytest.fixture(scope="module")
@@ -118,6 +118,39 @@ def test_manifest_lists_every_output_with_its_hash(demo_out: Path) -> None:
     for name in ("sdtm/dm.xpt", "adam/adtte.xpt", "reconciliation.csv"):
         assert doc["outputs"][name] == hashlib.sha256((demo_out / name).read_bytes()).hexdigest()
     assert "dm.csv" in doc["inputs"] and len(doc["specs_sha256"]) == 64
+
+
+def locked_versions() -> dict[str, str]:
+    """name -> version pinned in requirements/dev.txt for this interpreter (markers applied)."""
+    from packaging.markers import Marker
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (REPO / "requirements" / "dev.txt").read_text().splitlines():
+        if "==" not in line or line.startswith((" ", "#")):
+            continue
+        spec, _, marker = line.rstrip(" \\").partition(";")
+        if marker.strip() and not Marker(marker.strip()).evaluate():
+            continue
+        name, version = spec.strip().split("==")
+        pins[canonicalize_name(name)] = version
+    return pins
+
+
+def test_manifest_records_the_locked_library_versions(demo_out: Path) -> None:
+    """The libraries that shape the outputs are recorded, and they are the locked versions."""
+    import json
+
+    from packaging.utils import canonicalize_name
+
+    doc = json.loads((demo_out / "manifest.json").read_text())
+    libraries = doc["libraries"]
+    assert {"pandas", "numpy", "pyreadstat", "lxml", "great-expectations", "PyYAML",
+            "lifelines"} <= set(libraries)
+    pins = locked_versions()
+    assert {name: version for name, version in libraries.items()} == \
+        {name: pins[canonicalize_name(name)] for name in libraries}
+    assert doc["python"].count(".") == 2
 
 
 def test_unaccounted_raw_rows_fail_the_run_with_exit_1(tmp_path: Path, monkeypatch) -> None:

@@ -9,6 +9,7 @@ thing. Hostile files that read better as files live in tests/bad_input/.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -290,29 +291,71 @@ def test_non_ascii_text_fails_inside_the_staged_output_and_leaves_nothing(study)
     assert message.startswith("error: AE, row ")
 
 
-def test_header_only_form_maps_to_an_empty_domain(study) -> None:
-    """A form with no records yet (e.g. no adverse events) is valid: AE has 0 records."""
+def test_header_only_form_maps_to_no_domain(study) -> None:
+    """A form with no records yet (e.g. no adverse events) is valid: AE is not written (an empty
+    domain is not submitted), the run is clean and nothing is rejected."""
     raw, mapping, out = study
     write_lines(raw / "ae.csv", lines_of(raw / "ae.csv")[:1])
     result = sdtm(raw, mapping, out)
     assert result.exit_code == 0, result.output
-    assert "AE: 0 records" in result.output
+    assert "AE: no records, not written" in result.output
+    assert not (out / "ae.xpt").exists()
     assert not (rejects(out)["file"] == "ae.csv").any()
 
 
-def test_header_only_demographics_rejects_every_other_record(study) -> None:
-    """Documented (mappings/README.md): records whose subject is not in DM are rejected. With a
-    header-only dm.csv (a shell before enrolment) DM is empty and every record is listed."""
+def test_header_only_demographics_is_one_line_exit_2(study) -> None:
+    """A study without a single subject is no study: DM needs at least one record."""
     raw, mapping, out = study
     write_lines(raw / "dm.csv", lines_of(raw / "dm.csv")[:1])
-    result = sdtm(raw, mapping, out)
+    assert_one_line_error(sdtm(raw, mapping, out), out,
+                          "dm.csv: no subject records: DM needs at least one subject")
+
+
+DEMO_FORMS = sorted(p.name for p in DEMO_RAW_DIR.iterdir())
+# forms that are a domain's only source: with no records the domain is not written
+NO_DOMAIN_WITHOUT = {"ae.csv": "AE", "dx.csv": "MH", "hsct.csv": "PR", "nact.csv": "CM",
+                     "rs.csv": "RS"}
+
+
+def header_only(path: Path) -> None:
+    """Keep the header (CSV) or the variables (XPT) of an export and drop every record."""
+    if path.suffix == ".csv":
+        write_lines(path, lines_of(path)[:1])
+        return
+    import pyreadstat
+    df, meta = pyreadstat.read_xport(str(path))
+    pyreadstat.write_xport(df.iloc[:0], str(path), file_format_version=5,
+                           table_name=meta.table_name, column_labels=meta.column_labels)
+
+
+@pytest.mark.parametrize("form", [f for f in DEMO_FORMS if f != "dm.csv"])
+def test_header_only_export_of_every_demo_form_runs_clean(form: str, tmp_path: Path) -> None:
+    """An early data cut exports forms with no records yet (no deaths, no transplants): every
+    stage runs, nothing is lost, validation finds no error, and the form's rows reconcile to 0."""
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    shutil.copytree(DEMO_RAW_DIR, raw)
+    header_only(raw / form)
+    result = invoke("run", str(raw), "--mapping", str(DEMO_MAPPING), "--out", str(out),
+                    "--format", "xpt")
     assert result.exit_code == 0, result.output
-    assert "DM: 0 records" in result.output
-    rej = rejects(out)
-    ae = rej[rej["file"] == "ae.csv"]
-    assert list(ae["row"]) == ["1", "2", "3", "4"]
-    assert set(ae["column"]) == {"SUBJECT"} and set(ae["reason"]) == {"subject not in DM"}
-    assert set(rej[rej["file"] == "ic.csv"]["reason"]) == {"subject not in dm.csv"}
+    assert "Traceback" not in result.output
+    rec = pd.read_csv(out / "reconciliation.csv", dtype={"file": str})
+    row = rec[rec["file"] == form].iloc[0]
+    assert (row["read"], row["mapped"], row["rejected"], row["unused"]) == (0, 0, 0, 0)
+    assert (rec["read"] == rec["mapped"] + rec["rejected"] + rec["filtered"] + rec["unused"]).all()
+    for stage in ("sdtm", "adam"):
+        report = json.loads((out / "validation" / stage / "report.json").read_text())
+        errors = [f for f in report["findings"] if f["severity"] == "error"]
+        assert errors == [], (stage, errors[:3])
+    for xpt in (out / "sdtm").glob("*.xpt"):
+        assert xpt.stat().st_size > 0
+    absent = NO_DOMAIN_WITHOUT.get(form)
+    written = [line.split(":")[0] for line in result.output.splitlines()
+               if line.endswith("no records, not written (a domain without records is not "
+                                "submitted)")]
+    assert written == ([absent] if absent else [])
+    if absent:
+        assert not (out / "sdtm" / f"{absent.lower()}.xpt").exists()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -154,7 +154,8 @@ def derive_from_sdtm(sdtm: dict[str, pd.DataFrame], config: AdamConfig,
                                        "")
         treated = pd.Index(adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"])
         rates = [(code, *response_rate(adrs, code, treated)) for code in ("CRCRI", "ORR")]
-    return AdamResult(datasets, rates)
+    # an analysis dataset without records is not submitted (e.g. ADTTE before any infusion)
+    return AdamResult({k: v for k, v in datasets.items() if not v.data.empty}, rates)
 
 
 def run_adam(sdtm_dir: Path, config_path: Path, cutoff: str | None,

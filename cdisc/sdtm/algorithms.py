@@ -296,7 +296,7 @@ def _aggregate(ctx: Context, spec: dict, take_last: bool) -> Result:
     ordered = values.sort_values(var, kind="stable")
     pick = ordered.groupby("USUBJID", sort=False)[var].last() if take_last \
         else ordered.groupby("USUBJID", sort=False)[var].first()
-    out = ctx.usubjid.map(pick).fillna("").astype(object)
+    out = ctx.usubjid.map(pick).astype(object).fillna("")  # object first: pick may be empty
     return Result(out, ctx.no_errors())
 
 

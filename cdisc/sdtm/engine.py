@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc.errors import SpecError
+from cdisc.errors import InputError, SpecError
 from cdisc.io.raw import FILE_COL, ROW_COL, read_raw, source_label
 from cdisc.io.xpt import text_column
 from cdisc.model import Column, Dataset, Origin
@@ -100,6 +100,7 @@ class MappingResult:
     rejects: pd.DataFrame
     reconciliation: pd.DataFrame
     trace: pd.DataFrame
+    empty: list[str] = field(default_factory=list)  # domains with no records: not written
 
 
 @dataclass
@@ -371,6 +372,10 @@ class Engine:
             outputs[dm.domain] = [self.map_block(dm.domain, b, raw, subjects) for b in dm.blocks]
             if dm.domain == "DM":
                 subjects = pd.Index(pd.concat([o.frame[SUBJ] for o in outputs["DM"]]))
+                if subjects.empty:
+                    files = sorted({self.config.sources[b.source].file for b in dm.blocks})
+                    raise InputError("no subject records: DM needs at least one subject",
+                                     file=", ".join(files))
         if subjects is None:
             raise SpecError("the mapping has no DM domain: every study needs one")
         # phase-1 tables are built only for the domains phase-2 rules read (DM reads EX, DS)
@@ -397,7 +402,7 @@ class Engine:
         origins = {d: _merge_origins(outs) for d, outs in outputs.items()}
         methods = {d: {v: r["method"] for o in outs for v, r in o.block.variables.items()
                        if r.get("method")} for d, outs in outputs.items()}
-        datasets, traces = {}, []
+        datasets, traces, empty = {}, [], []
         dm_table = tables["DM"]
         for d in list(tables):
             table = self.derive_shared(d, tables.pop(d), dm_table)
@@ -408,13 +413,16 @@ class Engine:
                 if dom == d:
                     origins[d][var], methods[d][var] = "Derived", text
             dataset, trace = self.to_dataset(d, table, origins[d], methods[d])
+            if dataset.data.empty:  # a form with no records yet: no domain is submitted for it
+                empty.append(d)
+                continue
             datasets[d] = dataset
             traces.append(trace)
             if supp is not None:
                 datasets[supp.name] = supp
         trace = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame()
         return MappingResult(datasets, self.ledger.reject_table(), self.ledger.reconciliation(),
-                             trace)
+                             trace, empty)
 
     def derive_domain(self, domain: str, table: pd.DataFrame, dm: pd.DataFrame) -> pd.DataFrame:
         """Domain-level derivations the mapping asks for (e.g. LBLOBXFL)."""
