@@ -14,12 +14,23 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SDTM_DATASETS = ["DM", "EX", "CM", "PR", "AE", "MH", "DS", "RS", "LB", "SUPPQUAL"]
+SDTM_DATASETS = ["TS", "TA", "TE", "TV", "TI", "DM", "SE", "SV", "EX", "CM", "PR", "AE", "MH",
+                 "DS", "DD", "IE", "RS", "LB", "VS", "PC", "PP", "CP", "SUPPQUAL", "RELREC"]
 ADAM_DATASETS = {"ADSL": "Subject-Level Analysis Dataset", "ADRS": "Basic Data Structure",
                  "ADTTE": "Basic Data Structure"}
 # Natural keys of datasets added after the hand-edited ones (which keep their keys column)
 DEFAULT_KEYS = {"CM": "STUDYID USUBJID CMTRT CMSTDTC", "PR": "STUDYID USUBJID PRTRT PRSTDTC",
-                "MH": "STUDYID USUBJID MHCAT MHTERM MHSTDTC"}
+                "MH": "STUDYID USUBJID MHCAT MHTERM MHSTDTC",
+                # trial design: the SDTMIG v3.4 natural keys
+                "TS": "STUDYID TSPARMCD TSSEQ", "TA": "STUDYID ARMCD TAETORD",
+                "TE": "STUDYID ETCD", "TV": "STUDYID VISITNUM ARMCD", "TI": "STUDYID IETESTCD",
+                "SE": "STUDYID USUBJID SESTDTC ETCD", "SV": "STUDYID USUBJID VISITNUM",
+                "DD": "STUDYID USUBJID DDTESTCD", "IE": "STUDYID USUBJID IETESTCD",
+                "VS": "STUDYID USUBJID VSTESTCD VISITNUM VSTPTNUM VSDTC",
+                "PC": "STUDYID USUBJID PCTESTCD PCSPEC VISITNUM PCTPTNUM PCDTC",
+                "PP": "STUDYID USUBJID PPTESTCD PPCAT PPSPEC PPRFTDTC",
+                "CP": "STUDYID USUBJID CPTESTCD CPSPEC CPMETHOD CPDTC",
+                "RELREC": "STUDYID RDOMAIN USUBJID IDVAR IDVARVAL RELID"}
 # Codelists used by the mappings or the guides that no IG variable references directly.
 EXTRA_CODELISTS = ["C124298", "C66742", "C66734"]
 
