@@ -14,10 +14,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/cdisc-fresh.XXXXXX")
 commit=$(git -C "$repo" rev-parse --short HEAD)
 echo "fresh-check of commit $commit in $work"
 
-interpreter() {  # a version like 3.12, or a path
-  if [ -x "$1" ]; then echo "$1"; return; fi
-  command -v "python$1" 2>/dev/null && return
-  local root; root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
+interpreter() {  # a version like 3.12, or a path; only one that really runs (pyenv shims may not)
+  local cand root
+  for cand in "$1" "$(command -v "python$1" 2>/dev/null)"; do
+    if [ -x "$cand" ] && "$cand" -c "import sys" >/dev/null 2>&1; then echo "$cand"; return; fi
+  done
+  root=$(pyenv root 2>/dev/null || echo "$HOME/.pyenv")
   ls -d "$root"/versions/"$1".*/bin/"python$1" 2>/dev/null | sort -V | tail -1
 }
 
