@@ -48,12 +48,26 @@ ISO8601_DTC_REGEX = (
     r"(?:T(?:[01]\d|2[0-3])(?::[0-5]\d(?::[0-5]\d)?)?)?)?)?"
     r"|\d{4}---(?:0[1-9]|[12]\d|3[01]))$"
 )
+# ISO 8601 durations (--DUR, --ELTM, TEDUR; negative for --EVLINT): PnYnMnDTnHnMnS or PnW
+ISO8601_DURATION_REGEX = (
+    r"^-?P(?:\d+(?:\.\d+)?W|(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+D)?"
+    r"(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?)$"
+)
 
 
 @dataclass
 class DateParse:
     iso: pd.Series  # ISO 8601 text, "" when missing or invalid
     error: pd.Series  # "" when fine, else the reason
+    # what is reliable in an invalid value: 2021/02/31 -> 2021-02, 2021-13-05 -> 2021, a bad
+    # time drops the time; "" where nothing is (and where the value is fine: see iso)
+    reliable: pd.Series | None = None
+
+    def kept(self) -> pd.Series:
+        """The value to submit: the ISO text, or the reliable part of an invalid value."""
+        if self.reliable is None:
+            return self.iso
+        return self.iso.where(self.error == "", self.reliable)
 
 
 def _blank(index: pd.Index) -> pd.Series:
@@ -70,11 +84,11 @@ def _typed_dates(values: pd.Series) -> DateParse | None:
     if pd.api.types.is_datetime64_any_dtype(values):
         ts = pd.to_datetime(values)
         iso = ts.dt.strftime("%Y-%m-%dT%H:%M:%S").where(ts.notna(), "")
-        return DateParse(iso.astype(object), _blank(values.index))
+        return DateParse(iso.astype(object), _blank(values.index), _blank(values.index))
     if pd.api.types.is_numeric_dtype(values):
         err = pd.Series(np.where(values.notna(), "numeric value, not a date", ""),
                         index=values.index, dtype=object)
-        return DateParse(_blank(values.index), err)
+        return DateParse(_blank(values.index), err, _blank(values.index))
     sample = values.dropna()
     sample = sample[sample.astype(str) != ""]
     if len(sample) and all(isinstance(v, (_dt.date, pd.Timestamp)) for v in sample.iloc[:50]):
@@ -84,7 +98,7 @@ def _typed_dates(values: pd.Series) -> DateParse | None:
             return v.strftime("%Y-%m-%d") if isinstance(v, (_dt.date, pd.Timestamp)) else ""
         # a date column from a SAS file: one call per distinct value, not per row
         iso = values.map({v: fmt(v) for v in sample.unique()}).fillna("")
-        return DateParse(iso.astype(object), _blank(values.index))
+        return DateParse(iso.astype(object), _blank(values.index), _blank(values.index))
     return None
 
 
@@ -152,7 +166,21 @@ def _parse_text_dates(values: pd.Series, year_range: tuple[int, int]) -> DatePar
     bad_time = ok & ((hh > 23) | (mi > 59) | (ss > 59))
     error = error.mask(bad_time & (error == ""), "time out of range")
     iso = _format_iso(y, m, d, hh, mi, ss).where(ok & (error == ""), "")
-    return DateParse(iso.astype(object), error)
+    reliable = _reliable_part(y, m, d, ok & (error != ""), year_range, bad_day)
+    return DateParse(iso.astype(object), error, reliable)
+
+
+def _reliable_part(y: pd.Series, m: pd.Series, d: pd.Series, invalid: pd.Series,
+                   year_range: tuple[int, int], bad_day: pd.Series) -> pd.Series:
+    """The known-good prefix of each invalid date, never past the part that is wrong: an
+    impossible day keeps year and month, an impossible month keeps the year, a time out of
+    range keeps the date; a year out of range keeps nothing."""
+    none = pd.Series(np.nan, index=y.index)
+    year_ok = (y >= year_range[0]) & (y <= year_range[1])
+    month_ok = year_ok & m.notna() & (m >= 1) & (m <= 12)
+    day_ok = month_ok & d.notna() & ~bad_day
+    text = _format_iso(y, m.where(month_ok), d.where(day_ok), none, none, none)
+    return text.where(invalid & year_ok, "").astype(object)
 
 
 def _two(s: pd.Series) -> pd.Series:
@@ -193,7 +221,7 @@ def _parse_text_times(values: pd.Series) -> DateParse:
     error = error.mask(~ok & ~unknown, "not a time")
     error = error.mask(ok & ((h > 23) | (mi > 59) | (s > 59) | ampm_bad), "time out of range")
     iso = (_two(h) + ":" + _two(mi)).where(s.isna(), _two(h) + ":" + _two(mi) + ":" + _two(s))
-    return DateParse(iso.where(ok & (error == ""), "").astype(object), error)
+    return DateParse(iso.where(ok & (error == ""), "").astype(object), error, _blank(text.index))
 
 
 def combine_date_time(date_iso: pd.Series, time_iso: pd.Series) -> pd.Series:
@@ -232,6 +260,31 @@ def _iso_to_date(dtc: pd.Series) -> pd.Series:
     text = dtc.astype(object).fillna("").astype(str).str[:10]
     text = text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}"), None)
     return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+
+
+def iso_bounds(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(earliest, latest) day an ISO 8601 date can be: 2021-02 -> (2021-02-01, 2021-02-28),
+    2021 -> (2021-01-01, 2021-12-31), a complete date -> itself twice; NaT when unknown."""
+    bounds = on_distinct(_iso_bounds, dtc)
+    return bounds.lo, bounds.hi
+
+
+@dataclass
+class _Bounds:
+    lo: pd.Series
+    hi: pd.Series
+
+
+def _iso_bounds(dtc: pd.Series) -> _Bounds:
+    text = dtc.astype(object).fillna("").astype(str)
+    day = _iso_to_date(text)
+    month = pd.to_datetime(text.str[:7].where(text.str.fullmatch(r"\d{4}-\d{2}")), format="%Y-%m",
+                           errors="coerce")
+    year = pd.to_datetime(text.str[:4].where(text.str.fullmatch(r"\d{4}(?:---\d{2})?")),
+                          format="%Y", errors="coerce")
+    lo = day.fillna(month).fillna(year)
+    hi = day.fillna(month + pd.offsets.MonthEnd(0)).fillna(year + pd.offsets.YearEnd(0))
+    return _Bounds(lo, hi)
 
 
 def study_day(dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:

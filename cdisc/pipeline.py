@@ -24,7 +24,8 @@ from cdisc.model import Dataset
 from cdisc.adam.build import AdamResult, run_adam
 from cdisc.adam.inputs import DOMAINS as ADAM_INPUTS
 from cdisc.sdtm.engine import MappingResult, map_study
-from cdisc.sdtm.mapping import StudyConfig, load_study
+from cdisc.sdtm.mapping import StudyConfig, load_study, study_specs
+from cdisc.sdtm.trial_design import build_trial_design
 from cdisc.specs import Specs, load_specs
 
 FORMATS = ("xpt", "json")
@@ -114,6 +115,7 @@ def write_tables(datasets: dict[str, Dataset], folder: Path, study: StudyInfo, s
 
 def write_reports(result: MappingResult, folder: Path) -> None:
     result.rejects.to_csv(folder / "rejects.csv", index=False, lineterminator="\n")
+    result.issues.to_csv(folder / "data_issues.csv", index=False, lineterminator="\n")
     result.reconciliation.to_csv(folder / "reconciliation.csv", index=False, lineterminator="\n")
     trace = result.trace.copy()
     if "seq" in trace:
@@ -122,10 +124,13 @@ def write_reports(result: MappingResult, folder: Path) -> None:
 
 
 def map_raw(raw_dir: Path, mapping_dir: Path) -> tuple[Specs, StudyConfig, MappingResult]:
-    """Check the mapping against specs and headers, then map every raw row."""
-    specs = load_specs()
-    config = load_study(mapping_dir, specs)
-    return specs, config, map_study(config, raw_dir, specs)
+    """Check the mapping against specs and headers, then map every raw row; then the trial
+    design datasets (TS, TE, TA, TV, TI, SE, SV) of a study.yaml with a trial_design section."""
+    config = load_study(mapping_dir, load_specs())
+    specs = study_specs(config, load_specs())
+    result = map_study(config, raw_dir, specs)
+    result.datasets.update(build_trial_design(config, specs, result.datasets))
+    return specs, config, result
 
 
 def write_sdtm(folder: Path, specs: Specs, config: StudyConfig, result: MappingResult,
@@ -170,11 +175,11 @@ def summary_lines(run: SdtmRun) -> list[str]:
         extra = f" [{r.filters}]" if r.filters else ""
         lines.append(f"  {r.file}: {r.read} = {r.mapped} + {r.rejected} + {r.filtered} + "
                      f"{r.unused}{extra}")
-    rej = run.result.rejects
-    records = len(rej[rej["action"] == "rejected"].drop_duplicates(["file", "row"]))
-    flagged = int((rej["action"] == "flagged").sum())
-    lines.append(f"rejects.csv: {len(rej)} entries: {records} raw records rejected, "
-                 f"{flagged} values flagged")
+    rej, issues = run.result.rejects, run.result.issues
+    records = len(rej.drop_duplicates(["file", "row"]))
+    lines.append(f"rejects.csv: {records} raw records left out (not data about a known subject)")
+    lines.append(f"data_issues.csv: {len(issues)} values to query with the sites "
+                 f"({len(issues.drop_duplicates(['file', 'row']))} records, all kept in SDTM)")
     return lines
 
 

@@ -100,6 +100,14 @@ class Specs:
                                base.structure, base.keys, base.standard, base.variables)
         raise SpecError(f"dataset {name} is not defined in specs/ (known: {', '.join(self.datasets)})")
 
+    def with_domain_variables(self, extra: dict[str, list[str]]) -> Specs:
+        """These specs with model class variables added to some domains (see with_model_variables)."""
+        datasets = dict(self.datasets)
+        for name, names in extra.items():
+            if names:
+                datasets[name] = with_model_variables(self.dataset(name), names)
+        return Specs(datasets=datasets, codelists=self.codelists, standards=self.standards)
+
     def codelist(self, code_or_name: str) -> Codelist:
         if code_or_name in self.codelists:
             return self.codelists[code_or_name]
@@ -257,3 +265,66 @@ def adam_variable(specs: Specs, dataset: str, name: str,
 @lru_cache(maxsize=2)
 def _sponsor_rows(specs_dir: Path) -> tuple[dict[str, str], ...]:
     return tuple(_read_csv(specs_dir / "adam" / "sponsor_variables.csv"))
+
+
+# --- SDTM model class variables a domain may add (SDTMIG v3.4 section 2.7) -------------------
+
+_TIMING = "General Observations"
+
+
+@lru_cache(maxsize=4)
+def load_model_variables(specs_dir: Path = SPECS_DIR) -> tuple[dict[str, str], ...]:
+    """SDTM model v2.0 variables of the General Observations classes (specs/sdtm/model_variables.csv)."""
+    return tuple(_read_csv(specs_dir / "sdtm" / "model_variables.csv"))
+
+
+def _model_rank(row: dict[str, str]) -> tuple[int, int]:
+    """Where a model variable sorts among a domain's variables: identifiers, then the class's
+    topic and qualifiers, then timing (the IG's own order follows the same groups)."""
+    if row["class"] != _TIMING:
+        return 1, int(row["order"])
+    return (0 if row["role"] == "Identifier" else 2), int(row["order"])
+
+
+def _generic(name: str, domain: str) -> str:
+    return "--" + name[len(domain):] if name.startswith(domain) else name
+
+
+def model_variable(ds: DatasetSpec, name: str) -> tuple[VariableSpec, tuple[int, int]] | None:
+    """The model variable `name` (e.g. LBLLOQ = Findings --LLOQ) for a domain of ds's class, with
+    its rank; None when the class has no such variable or restricts it away from this domain."""
+    cls = ds.dataset_class.strip().casefold()
+    generic = _generic(name, ds.name)
+    for row in load_model_variables():
+        if row["variable"] != generic or row["class"].casefold() not in (cls, _TIMING.casefold()):
+            continue
+        restriction = row["usage_restrictions"].casefold()
+        if f"not in {cls} class" in restriction or "not in human" in restriction or (
+                restriction.startswith("only in") and ds.name.casefold() not in restriction):
+            return None
+        spec = VariableSpec(dataset=ds.name, order=0, name=name, label=row["label"],
+                            type=row["type"], codelist=None, value_domain="",
+                            role=row["role"], core="Perm")
+        return spec, _model_rank(row)
+    return None
+
+
+def with_model_variables(ds: DatasetSpec, names: list[str]) -> DatasetSpec:
+    """ds with the model class variables `names` added at their model position (SDTMIG 2.7:
+    a domain may use any variable of its class); a name that is not one is a SpecError."""
+    variables = list(ds.variables)
+    for name in names:
+        if ds.has_variable(name):
+            continue
+        found = model_variable(ds, name)
+        if found is None:
+            raise SpecError(f"{name} is neither a {ds.name} variable in the IG nor an SDTM v2.0 "
+                            f"{ds.dataset_class} class variable a {ds.name} domain may add")
+        spec, rank = found
+        ranks = [model_variable(ds, v.name) for v in variables]
+        at = next((i for i, r in enumerate(ranks) if r is not None and r[1] > rank),
+                  len(variables))
+        variables.insert(at, spec)
+    ordered = tuple(VariableSpec(**{**v.__dict__, "order": i + 1}) for i, v in enumerate(variables))
+    return DatasetSpec(ds.name, ds.label, ds.dataset_class, ds.structure, ds.keys, ds.standard,
+                       ordered)

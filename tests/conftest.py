@@ -50,12 +50,12 @@ def write_mini_study(folder: Path) -> Path:
         _row("920-004", "15-FEB-2021", "V2.0", ""),
         _row("920-005", "16-FEB-2021", "V2.0", ""),
     ])
-    _csv(folder, "elig.csv", HEAD + ["ELIGDAT", "IEYN", "IEFAIL"], [
-        _row("920-001", "07-JAN-2021", "Yes", ""),
-        _row("920-002", "22-JAN-2021", "Yes", ""),
-        _row("920-003", "03-FEB-2021", "No", "INCL03: CD123 expression < 30% of blasts"),
-        _row("920-004", "17-FEB-2021", "Yes", ""),
-        _row("920-005", "18-FEB-2021", "Yes", ""),
+    _csv(folder, "elig.csv", HEAD + ["ELIGDAT", "IEYN", "IEFAIL", "COHORT"], [
+        _row("920-001", "07-JAN-2021", "Yes", "", "Cohort 2"),
+        _row("920-002", "22-JAN-2021", "Yes", "", "Cohort 1"),
+        _row("920-003", "03-FEB-2021", "No", "INCL03: CD123 expression < 30% of blasts", ""),
+        _row("920-004", "17-FEB-2021", "Yes", "", "Cohort 1"),
+        _row("920-005", "18-FEB-2021", "Yes", "", "Cohort 1"),
     ])
     ld_rows = []
     for subject, days in (("920-001", ["2021-01-10", "2021-01-11", "2021-01-12"]),

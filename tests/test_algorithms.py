@@ -8,59 +8,60 @@ import pandas as pd
 import pytest
 
 from cdisc.errors import SpecError
-from cdisc.sdtm import algorithms as alg
+from cdisc.sdtm import context, registry
 from cdisc.specs import load_specs
 from cdisc.terminology import StudyCT, build_lookup, normalise
 
 
 def ctx(frame: dict, target: str = "X", numeric: bool = False, codelist: str | None = None,
         study_ct: StudyCT | None = None, domains: dict | None = None,
-        visits: pd.DataFrame | None = None) -> alg.Context:
+        visits: pd.DataFrame | None = None) -> context.Context:
     df = pd.DataFrame({f"f.{k}": v for k, v in frame.items()})
     specs = load_specs()
     study_ct = study_ct or StudyCT()
     subjects = pd.Series([f"S-{i}" for i in range(len(df))], dtype=object)
-    return alg.Context(df, "f", target, numeric, lambda name: build_lookup(name, specs, study_ct),
+    return context.Context(df, "f", target, numeric, lambda name: build_lookup(name, specs, study_ct),
                        visits, domains, subjects, codelist)
 
 
 def test_assign_trims_and_keeps_text() -> None:
-    r = alg.apply_rule(ctx({"A": [" 920 ", "", "NA"]}), {"assign": "A"})
+    r = registry.apply_rule(ctx({"A": [" 920 ", "", "NA"]}), {"assign": "A"})
     assert list(r.values) == ["920", "", "NA"]
     assert list(r.errors) == ["", "", ""]
 
 
 def test_number_parses_and_bounds() -> None:
-    r = alg.apply_rule(ctx({"D": ["1.5", "", "abc", "-1", "1e3"]}, numeric=True),
+    r = registry.apply_rule(ctx({"D": ["1.5", "", "abc", "-1", "1e3"]}, numeric=True),
                        {"number": {"column": "D", "min": 0, "max": 100}})
     assert r.values.iloc[0] == 1.5 and math.isnan(r.values.iloc[1])
     assert list(r.errors) == ["", "", "not a number", "below the plausible minimum 0",
                               "above the plausible maximum 100"]
-    assert r.values.iloc[2:].isna().all()
+    # text that is no number has no value; an implausible number is kept as collected (queried)
+    assert math.isnan(r.values.iloc[2]) and list(r.values.iloc[3:]) == [-1.0, 1000.0]
 
 
 def test_assign_ct_submission_values_synonyms_and_study_map() -> None:
     study = StudyCT(maps={"C66731": {"male": "M"}})
-    r = alg.apply_rule(ctx({"S": ["Male", "f", " F ", "", "X"]}, codelist="C66731",
+    r = registry.apply_rule(ctx({"S": ["Male", "f", " F ", "", "X"]}, codelist="C66731",
                            study_ct=study), {"assign_ct": "S"})
-    assert list(r.values) == ["M", "F", "F", "", ""]
+    assert list(r.values) == ["M", "F", "F", "", "X"]  # unknown terms kept as collected
     assert r.errors.iloc[4] == "not in codelist C66731 nor in the study CT map"
     assert list(r.errors.iloc[:4]) == ["", "", "", ""]
 
 
 def test_assign_ct_uses_cdisc_synonyms_and_micro_sign() -> None:
-    r = alg.apply_rule(ctx({"U": ["µmol/L", "μmol/L", "umol/l", "g%", "Thou/mcL"]}),
+    r = registry.apply_rule(ctx({"U": ["µmol/L", "μmol/L", "umol/l", "g%", "Thou/mcL"]}),
                        {"assign_ct": {"column": "U", "codelist": "UNIT"}})
     assert list(r.values) == ["umol/L", "umol/L", "umol/L", "g/dL", "10^9/L"]
 
 
 def test_hardcode() -> None:
-    r = alg.apply_rule(ctx({"A": ["x", "y"]}), {"hardcode": "INTRAVENOUS"})
+    r = registry.apply_rule(ctx({"A": ["x", "y"]}), {"hardcode": "INTRAVENOUS"})
     assert list(r.values) == ["INTRAVENOUS", "INTRAVENOUS"]
 
 
 def test_datetime_with_time_and_partial() -> None:
-    r = alg.apply_rule(ctx({"D": ["2021/03/15", "UN-JUN-2021", "2021/02/31", ""],
+    r = registry.apply_rule(ctx({"D": ["2021/03/15", "UN-JUN-2021", "2021/02/31", ""],
                             "T": ["14:30", "10:00", "", ""]}),
                        {"datetime": {"date": "D", "time": "T"}})
     assert list(r.values[:2]) == ["2021-03-15T14:30", "2021-06"]
@@ -74,13 +75,13 @@ def test_case_first_match_wins_and_else() -> None:
         {"when": {"column": "B", "missing": True}, "then": {"hardcode": "two"}},
         {"else": {"assign": "B"}},
     ]}
-    r = alg.apply_rule(ctx({"A": ["Yes", "no", "no"], "B": ["", "", "bee"]}), rule)
+    r = registry.apply_rule(ctx({"A": ["Yes", "no", "no"], "B": ["", "", "bee"]}), rule)
     assert list(r.values) == ["one", "two", "bee"]
 
 
 def test_case_without_else_leaves_null() -> None:
     rule = {"case": [{"when": {"column": "A", "equals": "y"}, "then": {"hardcode": "Y"}}]}
-    r = alg.apply_rule(ctx({"A": ["Y", "N"]}), rule)
+    r = registry.apply_rule(ctx({"A": ["Y", "N"]}), rule)
     assert list(r.values) == ["Y", ""]
 
 
@@ -89,8 +90,8 @@ def test_first_and_last_from_a_domain() -> None:
                        "EXSTDTC": ["2021-01-12", "2021-01-10T08:00", "2021-01-15", ""],
                        "EXCAT": ["LD", "LD", "CAR-T", "CAR-T"]})
     c = ctx({"A": ["a", "b"]}, domains={"EX": ex})
-    first = alg.apply_rule(c, {"first": {"domain": "EX", "variable": "EXSTDTC"}})
-    last_ld = alg.apply_rule(c, {"last": {"domain": "EX", "variable": "EXSTDTC",
+    first = registry.apply_rule(c, {"first": {"domain": "EX", "variable": "EXSTDTC"}})
+    last_ld = registry.apply_rule(c, {"last": {"domain": "EX", "variable": "EXSTDTC",
                                           "where": {"EXCAT": "LD"}}})
     assert list(first.values) == ["2021-01-10T08:00", ""]
     assert list(last_ld.values) == ["2021-01-12", ""]
@@ -99,30 +100,30 @@ def test_first_and_last_from_a_domain() -> None:
 def test_domain_conditions() -> None:
     ex = pd.DataFrame({"USUBJID": ["S-1"], "EXCAT": ["CAR-T"]})
     c = ctx({"A": ["a", "b"]}, domains={"EX": ex})
-    has = alg.evaluate_condition(c, {"domain_has": {"domain": "EX", "where": {"EXCAT": "CAR-T"}}})
-    lacks = alg.evaluate_condition(c, {"domain_lacks": {"domain": "EX"}})
+    has = context.evaluate_condition(c, {"domain_has": {"domain": "EX", "where": {"EXCAT": "CAR-T"}}})
+    lacks = context.evaluate_condition(c, {"domain_lacks": {"domain": "EX"}})
     assert list(has) == [False, True] and list(lacks) == [True, False]
 
 
 def test_visit_sets_visitnum() -> None:
     visits = pd.DataFrame({"folder": ["DAY0", "DAY7"], "visitnum": [3.0, 4.0],
                            "visit": ["DAY 0", "DAY 7"]})
-    r = alg.apply_rule(ctx({"F": ["day7", "DAY0", "", "WEEK9"]}, visits=visits),
+    r = registry.apply_rule(ctx({"F": ["day7", "DAY0", "", "WEEK9"]}, visits=visits),
                        {"visit": "F"})
-    assert list(r.values) == ["DAY 7", "DAY 0", "", ""]
+    assert list(r.values) == ["DAY 7", "DAY 0", "", "WEEK9"]  # unknown folder kept as VISIT
     assert list(r.extra["VISITNUM"].fillna(-1)) == [4.0, 3.0, -1.0, -1.0]
     assert r.errors.iloc[3] == "visit folder not in the study visit table"
 
 
 def test_rule_validation() -> None:
     with pytest.raises(SpecError, match="exactly one algorithm"):
-        alg.rule_algorithm({"assign": "A", "hardcode": "B"})
+        registry.rule_algorithm({"assign": "A", "hardcode": "B"})
     with pytest.raises(SpecError, match="unknown algorithm"):
-        alg.rule_algorithm({"eval": "1+1"})
-    assert alg.rule_phase({"case": [{"when": {"domain_has": {"domain": "EX"}},
+        registry.rule_algorithm({"eval": "1+1"})
+    assert registry.rule_phase({"case": [{"when": {"domain_has": {"domain": "EX"}},
                                      "then": {"hardcode": "Y"}}]}) == 2
-    assert alg.rule_columns({"case": [{"when": {"column": "x.A", "equals": "1"},
-                                       "then": {"assign": "B"}}]}) == ["x.A", "B"]
+    assert registry.rule_columns({"case": [{"when": {"column": "x.A", "equals": "1"},
+                                       "then": {"assign": "B"}}]}) == ["B", "x.A"]
 
 
 def test_normalise() -> None:

@@ -27,10 +27,13 @@ def test_sdtm_writes_every_output(mini_raw: Path, dm_ex_mapping: Path, tmp_path:
     result = _invoke("sdtm", str(mini_raw), "--mapping", str(dm_ex_mapping), "--out", str(out))
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["define.html", "define.xml", "dm.json", "dm.xpt", "ex.json", "ex.xpt",
-                     "reconciliation.csv", "rejects.csv", "suppdm.json", "suppdm.xpt",
-                     "trace.csv"]
-    assert "DM: 4 records" in result.output
+    # the trial design datasets of study.yaml's trial_design section (no SV: no visit records)
+    design = [f"{name}.{ext}" for name in ("se", "ta", "te", "ti", "ts", "tv")
+              for ext in ("json", "xpt")]
+    assert names == sorted(["data_issues.csv", "define.html", "define.xml", "dm.json",
+                            "dm.xpt", "ex.json", "ex.xpt", "reconciliation.csv", "rejects.csv",
+                            "trace.csv", *design])
+    assert "DM: 5 records" in result.output
     assert not list(tmp_path.glob(".out.*"))  # no temp folders left
 
 

@@ -26,7 +26,7 @@ CONTRACT = {
     "dm.csv": ["STUDY", "SITENUMBER", "SUBJECT", "BRTHDAT", "AGE", "AGEU", "SEX", "RACE",
                "ETHNIC", "COUNTRY"],
     "ic.csv": ["STUDY", "SITENUMBER", "SUBJECT", "ICDAT", "ICVER", "ASSENT"],
-    "elig.csv": ["STUDY", "SITENUMBER", "SUBJECT", "ELIGDAT", "IEYN", "IEFAIL"],
+    "elig.csv": ["STUDY", "SITENUMBER", "SUBJECT", "ELIGDAT", "IEYN", "IEFAIL", "COHORT"],
     "ld.xpt": ["STUDY", "SITENUMB", "SUBJECT", "FOLDER", "RECPOS", "LDDRUG", "LDDAT", "LDDOSE",
                "LDDOSU", "LDROUTE"],
     "cart.csv": ["STUDY", "SITENUMBER", "SUBJECT", "RECORDPOSITION", "INFDAT", "INFTIM",
@@ -625,3 +625,32 @@ def test_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "dm.csv\t12" in out
     assert sorted(p.name for p in (tmp_path / "cli").iterdir()) == ALL_FILES
+
+
+def test_cohort_is_the_dose_level_assigned_at_enrolment(demo45):
+    """Cohort 1/2/3 are the 0.5/1.0/2.5 x10^6 cells/kg levels: an infused subject's total dose
+    (split doses added) is its cohort's; screen failures have none; a subject never infused is
+    in the cohort of the last infused subject who consented before it."""
+    d, _ = demo45
+    elig, cart, ic = read(d, "elig.csv"), read(d, "cart.csv"), read(d, "ic.csv")
+    level = {"Cohort 1": 0.5, "Cohort 2": 1.0, "Cohort 3": 2.5}
+    given = cart[cart["INFYN"] == "Yes"]
+    readable = given.groupby("SUBJECT")["INFDOSE"].transform(
+        lambda v: v.str.fullmatch(r"[0-9.]+").all())
+    total = given[readable].groupby("SUBJECT")["INFDOSE"].apply(
+        lambda v: sum(float(x) for x in v))  # the subject with the 'abc' dose is left out
+    cohort = elig.set_index("SUBJECT")["COHORT"]
+    assert len(total) == given["SUBJECT"].nunique() - 1
+    for subject, dose in total.items():
+        assert level[cohort[subject]] == pytest.approx(dose), subject
+    assert set(elig.loc[elig["IEYN"] == "No", "COHORT"]) == {""}
+    consent = pd.to_datetime(ic.set_index("SUBJECT")["ICDAT"], format="%d-%b-%Y")
+    infused = set(given["SUBJECT"])
+    never = [s for s in cohort.index if cohort[s] and s not in set(cart["SUBJECT"][cart["INFYN"]
+                                                                               == "Yes"])]
+    assert never, "the demo has subjects enrolled but never infused"
+    for subject in never:
+        before = [s for s in infused if consent[s] <= consent[subject]]
+        last = max(before, key=lambda s: (consent[s], s)) if before else None
+        expected = cohort[last] if last else "Cohort 1"
+        assert cohort[subject] == expected, subject

@@ -23,32 +23,34 @@ def _dm(result) -> pd.DataFrame:
     return result.datasets["DM"].data.set_index("SUBJID")
 
 
-def test_dm_one_record_per_valid_subject(result) -> None:
+def test_dm_one_record_per_subject(result) -> None:
+    """Every subject collected is in DM, 920-005 too (its sex 'X' is kept and queried)."""
     dm = _dm(result)
-    assert list(dm.index) == ["920-001", "920-002", "920-003", "920-004"]
+    assert list(dm.index) == ["920-001", "920-002", "920-003", "920-004", "920-005"]
     assert dm.loc["920-001", "USUBJID"] == "NCT04265963-920-001"
     assert set(dm["DOMAIN"]) == {"DM"}
 
 
 def test_dm_collected_values_through_ct(result) -> None:
     dm = _dm(result)
-    assert list(dm["SEX"]) == ["M", "F", "M", "F"]
-    assert list(dm["RACE"]) == ["ASIAN", "ASIAN", "WHITE", "ASIAN"]
+    assert list(dm["SEX"]) == ["M", "F", "M", "F", "X"]  # X is not a SEX term: kept, queried
+    assert list(dm["RACE"]) == ["ASIAN", "ASIAN", "WHITE", "ASIAN", "ASIAN"]
     assert list(dm["ETHNIC"]) == ["NOT HISPANIC OR LATINO", "", "NOT HISPANIC OR LATINO",
-                                  "NOT HISPANIC OR LATINO"]
-    assert list(dm["AGEU"]) == ["YEARS"] * 4
-    assert list(dm["AGE"]) == [34.0, 8.0, 70.0, 45.0]
-    assert list(dm["COUNTRY"]) == ["CHN"] * 4
-    assert list(dm["SITEID"]) == ["920"] * 4
-    assert list(dm["BRTHDTC"]) == ["1986-03-12", "2012-06", "1950", ""]
+                                  "NOT HISPANIC OR LATINO", "NOT HISPANIC OR LATINO"]
+    assert list(dm["AGEU"]) == ["YEARS"] * 5
+    assert list(dm["AGE"]) == [34.0, 8.0, 70.0, 45.0, 50.0]
+    assert list(dm["COUNTRY"]) == ["CHN"] * 5
+    assert list(dm["SITEID"]) == ["920"] * 5
+    assert list(dm["BRTHDTC"]) == ["1986-03-12", "2012-06", "1950", "", ""]
 
 
 def test_dm_reference_dates(result) -> None:
     dm = _dm(result)
     assert dm.loc["920-001", "RFSTDTC"] == "2021-01-15T14:30"
-    assert dm.loc["920-001", "RFENDTC"] == "2021-01-15T14:30"
+    # the second infusion is dated 2021/02/31: kept as 2021-02 (and queried), the latest dose
+    assert dm.loc["920-001", "RFENDTC"] == "2021-02"
     assert dm.loc["920-001", "RFXSTDTC"] == "2021-01-10"
-    assert dm.loc["920-001", "RFXENDTC"] == "2021-01-15T14:30"
+    assert dm.loc["920-001", "RFXENDTC"] == "2021-02"
     assert dm.loc["920-001", "RFICDTC"] == "2021-01-05"
     assert dm.loc["920-001", "RFPENDTC"] == "2022-01-15"
     # split dose: first infusion starts the study, the second ends treatment
@@ -67,17 +69,21 @@ def test_dm_death(result) -> None:
     dm = _dm(result)
     assert dm.loc["920-002", "DTHDTC"] == "2021-06"  # partial stays partial
     assert dm.loc["920-004", "DTHDTC"] == "2021-03-10"
-    assert list(dm["DTHFL"]) == ["", "Y", "", "Y"]
+    assert list(dm["DTHFL"]) == ["", "Y", "", "Y", ""]
 
 
 def test_dm_arms(result) -> None:
+    """Arms are the dose cohorts (elig.COHORT); a subject who started its arm (lymphodepletion)
+    followed it whether or not the infusion came; only 920-005 got no treatment at all."""
     dm = _dm(result)
-    assert list(dm["ARMCD"]) == ["CD123CAR", "CD123CAR", "", "CD123CAR"]
-    assert list(dm["ARM"]) == ["CD123 CAR-T", "CD123 CAR-T", "", "CD123 CAR-T"]
-    assert list(dm["ACTARMCD"]) == ["CD123CAR", "CD123CAR", "", ""]
-    assert list(dm["ACTARM"]) == ["CD123 CAR-T", "CD123 CAR-T", "", ""]
-    assert list(dm["ARMNRS"]) == ["", "", "SCREEN FAILURE", "ASSIGNED, NOT TREATED"]
-    assert list(dm["ACTARMUD"]) == [""] * 4
+    dl1, dl2 = "CD123 CAR-T 0.5 x10^6 CAR+ cells/kg", "CD123 CAR-T 1.0 x10^6 CAR+ cells/kg"
+    assert list(dm["ARMCD"]) == ["DL2", "DL1", "", "DL1", "DL1"]
+    assert list(dm["ARM"]) == [dl2, dl1, "", dl1, dl1]
+    assert list(dm["ACTARMCD"]) == ["DL2", "DL1", "", "DL1", ""]
+    assert list(dm["ACTARM"]) == [dl2, dl1, "", dl1, ""]
+    assert list(dm["ARMNRS"]) == ["", "", "SCREEN FAILURE", "", "ASSIGNED, NOT TREATED"]
+    # RFENDTC wherever the subject was treated (CG0529): 920-004's last lymphodepletion dose
+    assert list(dm["RFENDTC"]) == ["2021-02", "2021-02-07", "", "2021-03-03", ""]
 
 
 def test_dm_variables_in_ig_order_with_req_and_exp(result) -> None:
@@ -93,18 +99,21 @@ def test_dm_variables_in_ig_order_with_req_and_exp(result) -> None:
 def test_ex_records(result) -> None:
     ex = result.datasets["EX"].data
     s1 = ex[ex["USUBJID"] == "NCT04265963-920-001"]
-    # keys: EXTRT then EXSTDTC; the 2021/02/31 infusion row is rejected
-    assert list(s1["EXTRT"]) == ["CD123 CAR-T CELLS"] + ["CYCLOPHOSPHAMIDE"] * 3 + \
+    # keys: EXTRT then EXSTDTC; the infusion dated 2021/02/31 is kept as 2021-02
+    assert list(s1["EXTRT"]) == ["CD123 CAR-T CELLS"] * 2 + ["CYCLOPHOSPHAMIDE"] * 3 + \
         ["FLUDARABINE"] * 3
-    assert list(s1["EXSEQ"]) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0]
-    assert list(s1["EXSTDTC"]) == ["2021-01-15T14:30", "2021-01-10", "2021-01-11",
+    assert list(s1["EXSEQ"]) == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
+    assert list(s1["EXSTDTC"]) == ["2021-01-15T14:30", "2021-02", "2021-01-10", "2021-01-11",
                                    "2021-01-12", "2021-01-10", "2021-01-11", "2021-01-12"]
-    assert list(s1["EXSTDY"]) == [1.0, -5.0, -4.0, -3.0, -5.0, -4.0, -3.0]
-    assert list(s1["EXDOSE"]) == [1.0, 500.0, 500.0, 500.0, 30.0, 30.0, 30.0]
-    assert list(s1["EXDOSU"]) == ["10^6/kg"] + ["mg/m2"] * 6
-    assert list(s1["EXROUTE"]) == ["INTRAVENOUS"] * 7
-    assert list(s1["EXCAT"]) == ["CAR-T"] + ["LYMPHODEPLETION"] * 6
-    assert list(s1["EPOCH"]) == ["TREATMENT"] * 7
+    assert s1["EXSTDY"].tolist()[1:] == [pytest.approx(math.nan, nan_ok=True), -5.0, -4.0,
+                                          -3.0, -5.0, -4.0, -3.0]
+    assert s1["EXSTDY"].iloc[0] == 1.0
+    assert list(s1["EXDOSE"]) == [1.0, 1.0, 500.0, 500.0, 500.0, 30.0, 30.0, 30.0]
+    assert list(s1["EXDOSU"]) == ["10^6/kg"] * 2 + ["mg/m2"] * 6
+    assert list(s1["EXROUTE"]) == ["INTRAVENOUS"] * 8
+    assert list(s1["EXCAT"]) == ["CAR-T"] * 2 + ["LYMPHODEPLETION"] * 6
+    # February 2021 runs past day 28 (2021-02-12): the partial date lies in two epochs
+    assert list(s1["EPOCH"]) == ["TREATMENT", ""] + ["TREATMENT"] * 6
 
 
 def test_ex_split_dose_and_never_infused(result) -> None:
@@ -120,28 +129,35 @@ def test_ex_split_dose_and_never_infused(result) -> None:
     assert set(s4["EPOCH"]) == {"TREATMENT"}  # open window: never infused
 
 
-def test_rejects_and_reconciliation(result) -> None:
+def test_rejects_data_issues_and_reconciliation(result) -> None:
+    """Only the row of a subject unknown to DM is left out; values that cannot be mapped as
+    collected keep their records and are listed with their query."""
     rej = result.rejects
-    reasons = {(r.file, r.row, r.column): r.reason for r in rej.itertuples()}
-    assert reasons[("dm.csv", 5, "SEX")].startswith("SEX: not in codelist")
-    assert "day 31" in reasons[("cart.csv", 2, "INFDAT")] or \
-        "not a date" in reasons[("cart.csv", 2, "INFDAT")]
-    assert reasons[("cart.csv", 6, "SUBJECT")] == "subject not in DM"
-    # 920-005's rows in the joined forms: subject not in dm.csv once its DM record is rejected?
+    assert [(r.file, r.row, r.column, r.reason) for r in rej.itertuples()] == [
+        ("cart.csv", 6, "SUBJECT", "subject not in DM")]
+    issues = {(r.file, r.row, r.column): r for r in result.issues.itertuples()}
+    sex = issues[("dm.csv", 5, "SEX")]
+    assert (sex.value, sex.variable, sex.subject) == ("X", "SEX", "NCT04265963-920-005")
+    assert sex.issue.startswith("not in codelist")
+    date = issues[("cart.csv", 2, "INFDAT")]
+    assert (date.value, date.variable) == ("2021/02/31", "EXENDTC EXSTDTC")
+    assert date.issue == "day 31 does not exist in 2021-02"
+    assert "Submitted as '2021-02'" in date.query
     rec = result.reconciliation.set_index("file")
     for file, r in rec.iterrows():
         assert r["read"] == r["mapped"] + r["rejected"] + r["filtered"] + r["unused"], file
     assert rec.loc["cart.csv", "filtered"] == 1
     assert rec.loc["cart.csv", "filters"] == "infusion not given: 1"
-    assert rec.loc["cart.csv", "mapped"] == 3
+    assert rec.loc["cart.csv", "mapped"] == 4
+    assert rec.loc["cart.csv", "rejected"] == 1
     assert rec.loc["ld.xpt", "mapped"] == 18
-    assert rec.loc["dm.csv", "rejected"] == 1
+    assert rec.loc["dm.csv", "rejected"] == 0 and rec.loc["dm.csv", "mapped"] == 5
 
 
 def test_trace_points_at_source_rows(result) -> None:
     trace = result.trace
     ex_trace = trace[(trace["domain"] == "EX") & (trace["USUBJID"] == "NCT04265963-920-001")]
-    assert list(ex_trace["source_file"]) == ["cart.csv"] + ["ld.xpt"] * 6
+    assert list(ex_trace["source_file"]) == ["cart.csv"] * 2 + ["ld.xpt"] * 6
     assert ex_trace["source_row"].iloc[0] == 1
     assert not math.isnan(ex_trace["seq"].iloc[0])
 
@@ -164,6 +180,7 @@ def test_supplemental_qualifiers(mini_raw: Path, dm_ex_mapping: Path) -> None:
     rows = supp.data[["USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG"]]
     assert rows.values.tolist() == [
         ["NCT04265963-920-001", "EXSEQ", "1", "INFTIMKN", "Infusion Time Known", "Y", "DERIVED"],
+        ["NCT04265963-920-001", "EXSEQ", "2", "INFTIMKN", "Infusion Time Known", "Y", "DERIVED"],
         ["NCT04265963-920-002", "EXSEQ", "1", "INFTIMKN", "Infusion Time Known", "Y", "DERIVED"],
         ["NCT04265963-920-002", "EXSEQ", "2", "INFTIMKN", "Infusion Time Known", "N", "DERIVED"],
     ]

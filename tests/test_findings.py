@@ -7,24 +7,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdisc.sdtm import algorithms as alg
+from cdisc.sdtm import context, registry
 from cdisc.sdtm import derive
 from cdisc.specs import load_specs
 from cdisc.terminology import StudyCT, build_lookup
 
 
-def ctx(mapped: dict[str, list], raw: dict[str, list] | None = None) -> alg.Context:
+def ctx(mapped: dict[str, list], raw: dict[str, list] | None = None) -> context.Context:
     n = len(next(iter(mapped.values())))
     frame = pd.DataFrame({f"f.{k}": v for k, v in (raw or {"X": [""] * n}).items()})
     specs = load_specs()
     series = {k: pd.Series(v, dtype=object if isinstance(v[0], str) else "float64")
               for k, v in mapped.items()}
-    return alg.Context(frame, "f", "T", False, lambda c: build_lookup(c, specs, StudyCT()),
+    return context.Context(frame, "f", "T", False, lambda c: build_lookup(c, specs, StudyCT()),
                        None, None, pd.Series(["S"] * n), None, mapped=series)
 
 
-def run(rule: dict, mapped: dict, raw: dict | None = None) -> alg.Result:
-    return alg.apply_rule(ctx(mapped, raw), rule)
+def run(rule: dict, mapped: dict, raw: dict | None = None) -> context.Result:
+    return registry.apply_rule(ctx(mapped, raw), rule)
 
 
 LAB = {"LBTESTCD": ["BILI", "CREAT", "HGB", "NEUT", "NEUT", "GLUC", "NEUT", "ALT"],
@@ -95,14 +95,45 @@ def test_ctcae_grade_boundaries(test: str, value: float, lln: float, uln: float,
     assert r.values.iloc[0] == grade
 
 
+def test_censored_results_get_the_indicator_their_limit_decides() -> None:
+    """'<0.1' below a low limit of 1.8 is LOW whatever the true value; '<2.0' is not decided
+    (the value may be 1.9, NORMAL, or 0.5, LOW); '>9' above a high limit of 8 is HIGH."""
+    r = run({"reference_range": {"text": "LBSTRESC"}},
+            {"LBSTRESN": [np.nan, np.nan, np.nan, np.nan, np.nan, np.nan],
+             "LBSTRESC": ["<0.1", "<2.0", "<1.8", "<=1.8", ">9", ">=8"],
+             "LBSTNRLO": [1.8, 1.8, 1.8, 1.8, 1.8, 1.8],
+             "LBSTNRHI": [8.0, 8.0, 8.0, 8.0, 8.0, 8.0]})
+    # '<1.8' means < 1.8: LOW; '<=1.8' may equal 1.8 (NORMAL); '>=8' may equal 8 (NORMAL)
+    assert list(r.values) == ["LOW", "", "LOW", "", "HIGH", ""]
+
+
+@pytest.mark.parametrize("test,text,lln,uln,grade", [
+    # neutrophils grade 4 is < 0.5: any '<x' with x <= 0.5 is grade 4, whatever the true value
+    ("NEUT", "<0.1", 2.0, 7.5, "4"), ("NEUT", "<0.5", 2.0, 7.5, "4"),
+    ("NEUT", "<=0.5", 2.0, 7.5, ""),  # may be exactly 0.5: grade 3
+    ("NEUT", "<0.6", 2.0, 7.5, ""),   # 0.55 is grade 3, 0.1 grade 4: not decided
+    ("LYM", "<0.1", 1.0, 4.0, "4"),   # lymphocytes grade 4 is < 0.2
+    ("NEUT", ">2.5", 2.0, 7.5, "0"),  # wholly at or above the LLN: not decreased
+    ("NEUT", ">1.9", 2.0, 7.5, ""),
+    # ALT grade 4 is > 20 x ULN (800 with ULN 40): '>800' is grade 4, '>700' is not decided
+    ("ALT", ">800", 7, 40, "4"), ("ALT", ">700", 7, 40, ""), ("ALT", "<30", 7, 40, "0"),
+])
+def test_ctcae_grade_of_censored_results(test: str, text: str, lln: float, uln: float,
+                                         grade: str) -> None:
+    r = run({"ctcae_grade": {"text": "LBSTRESC"}},
+            {"LBTESTCD": [test], "LBSTRESN": [np.nan], "LBSTRESC": [text],
+             "LBSTNRLO": [float(lln)], "LBSTNRHI": [float(uln)]})
+    assert r.values.iloc[0] == grade
+
+
 def test_decode_uses_paired_codelist_and_study_map() -> None:
     specs = load_specs()
     study = StudyCT(maps={"C67154": {"cartcopy": "CAR-T Transgene Copies"}})
-    c = alg.Context(pd.DataFrame({"f.X": ["", "", ""]}), "f", "LBTEST", False,
+    c = context.Context(pd.DataFrame({"f.X": ["", "", ""]}), "f", "LBTEST", False,
                     lambda name: build_lookup(name, specs, study), None, None,
                     pd.Series(["S"] * 3), None,
                     mapped={"LBTESTCD": pd.Series(["HGB", "CARTCOPY", "ZZZ"], dtype=object)})
-    r = alg.apply_rule(c, {"decode": {"variable": "LBTESTCD", "codelist": "LBTEST",
+    r = registry.apply_rule(c, {"decode": {"variable": "LBTESTCD", "codelist": "LBTEST",
                                       "from": "LBTESTCD"}})
     assert list(r.values) == ["Hemoglobin", "CAR-T Transgene Copies", ""]
     assert r.errors.iloc[2] == "no LBTEST name for this code"
@@ -142,6 +173,25 @@ def test_epoch_windows() -> None:
     dtc = pd.Series(["2021-01-04", "2021-01-05", "2021-02-07", "2021-02-08", "2021-02", ""])
     epoch = derive.derive_epoch(dtc, pd.Series(["A"] * 6), dm, rules)
     assert list(epoch) == ["SCREENING", "TREATMENT", "TREATMENT", "FOLLOW-UP", "", ""]
+
+
+def test_epoch_of_partial_dates_and_untreated_subjects() -> None:
+    """A partial date is placed when all its days lie in one window: with LD on 2021-01-05 and
+    day 28 after the infusion on 2021-02-07, 2021-03 is all FOLLOW-UP, 2020-12 all SCREENING,
+    2021-01 straddles SCREENING and TREATMENT, 2021 straddles all three. Subject B was never
+    treated (no RFXSTDTC): every date is before treatment, SCREENING."""
+    dm = pd.DataFrame({"USUBJID": ["A", "B"], "RFXSTDTC": ["2021-01-05", ""],
+                       "RFSTDTC": ["2021-01-10T10:00", ""]})
+    rules = [{"epoch": "SCREENING", "before": "RFXSTDTC"},
+             {"epoch": "TREATMENT", "from": "RFXSTDTC",
+              "through": {"reference": "RFSTDTC", "days": 28}},
+             {"epoch": "FOLLOW-UP", "after": {"reference": "RFSTDTC", "days": 28}}]
+    dtc = pd.Series(["2021-03", "2020-12", "2021-01", "2021", "2021-02-07", "2021-02",
+                     "2021-06-01", "2021-06"])
+    subjects = pd.Series(["A"] * 6 + ["B"] * 2)
+    epoch = derive.derive_epoch(dtc, subjects, dm, rules)
+    assert list(epoch) == ["FOLLOW-UP", "SCREENING", "", "", "TREATMENT", "", "SCREENING",
+                           "SCREENING"]
 
 
 def test_last_observation_before_exposure_ties_and_missing() -> None:

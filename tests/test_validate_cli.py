@@ -34,12 +34,18 @@ def rewrite(path: Path, change) -> None:  # type: ignore[no-untyped-def]
                            column_labels=[meta.column_labels[c] for c in df.columns])
 
 
-def test_clean_demo_output(demo_sdtm: Path, tmp_path: Path) -> None:
+def test_demo_output_reports_exactly_its_real_data_findings(demo_sdtm: Path,
+                                                             tmp_path: Path) -> None:
+    """The demo's raw AE export has one serious AE without a criterion (ae.csv row 110) and one
+    uncoded term (row 236): both are kept in SDTM, so validation reports exactly these two."""
     result = validate(str(demo_sdtm), "--json", str(tmp_path / "r.json"), "--junit",
                       str(tmp_path / "j.xml"), "--html", str(tmp_path / "html"))
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
     doc = json.loads((tmp_path / "r.json").read_text())
-    assert doc["schema"] == "cdisc-validate/1" and doc["summary"]["error"] == 0
+    assert doc["schema"] == "cdisc-validate/1" and doc["summary"]["error"] == 2
+    errors = sorted((f["rule"], f["dataset"], f["variable"], f["count"])
+                    for f in doc["findings"] if f["severity"] == "error")
+    assert errors == [("CD0009", "AE", "AESER", 1), ("GX.REQ.POPULATED", "AE", "AEDECOD", 1)]
     assert (tmp_path / "html" / "report.html").read_bytes().startswith(b"<!DOCTYPE html>")
     assert b"<testsuite" in (tmp_path / "j.xml").read_bytes()
 
@@ -72,6 +78,8 @@ def test_fail_on_warning(demo_sdtm: Path, tmp_path: Path) -> None:
     bad = tmp_path / "bad"
     shutil.copytree(demo_sdtm, bad)
     (bad / "define.xml").unlink()
+    for name in ("ae.xpt", "ae.json", "suppae.xpt", "suppae.json"):  # AE's real data findings
+        (bad / name).unlink(missing_ok=True)
     assert validate(str(bad), "--no-gx", "--quiet").exit_code == 0
 
     def reorder(df):  # type: ignore[no-untyped-def]

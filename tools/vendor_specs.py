@@ -31,8 +31,11 @@ DEFAULT_KEYS = {"CM": "STUDYID USUBJID CMTRT CMSTDTC", "PR": "STUDYID USUBJID PR
                 "PP": "STUDYID USUBJID PPTESTCD PPCAT PPSPEC PPRFTDTC",
                 "CP": "STUDYID USUBJID CPTESTCD CPSPEC CPMETHOD CPDTC",
                 "RELREC": "STUDYID RDOMAIN USUBJID IDVAR IDVARVAL RELID"}
-# Codelists used by the mappings or the guides that no IG variable references directly.
-EXTRA_CODELISTS = ["C124298", "C66742", "C66734"]
+# Codelists used by the mappings or the guides that no IG variable references directly:
+# ONCRSCAT, NY, DOMAIN, and the TS value codelists (TSVAL of TPHASE, TTYPE, TBLIND, TCNTRL,
+# INTMODEL, INTTYPE, SEXPOP, STYPE, TINDTP).
+EXTRA_CODELISTS = ["C124298", "C66742", "C66734", "C66737", "C66739", "C66735", "C66785",
+                   "C99076", "C99078", "C66732", "C99077", "C66736"]
 
 
 def read_csv(path: Path, delimiter: str = ",") -> list[dict[str, str]]:
@@ -80,6 +83,18 @@ def vendor_sdtm(ref: Path) -> set[str]:
     ds_out.sort(key=lambda r: SDTM_DATASETS.index(r["dataset"]))
     write_csv(ROOT / "specs/sdtm/datasets.csv", list(ds_out[0]), ds_out)
     return codes
+
+
+def vendor_model(ref: Path) -> None:
+    """SDTM model v2.0 class variables (--LLOQ, --STDY, ...): what a domain may add to the IG's
+    variables (SDTMIG section 2.7), with the order and role that place them."""
+    rows = read_csv(ref / "standards_metadata/sdtm/model/v2.0/Variables.csv")
+    classes = ("General Observations", "Interventions", "Events", "Findings")
+    out = [{"class": r["Class"], "order": r["Variable Order"], "variable": r["Variable Name"],
+            "label": r["Variable Label"], "type": r["Type"], "role": r["Role"],
+            "usage_restrictions": r["Usage Restrictions"]}
+           for r in rows if r["Class"] in classes]
+    write_csv(ROOT / "specs/sdtm/model_variables.csv", list(out[0]), out)
 
 
 def vendor_adam(ref: Path) -> set[str]:
@@ -132,6 +147,7 @@ def vendor_ct(ref: Path, codes: set[str]) -> None:
 def main() -> None:
     ref = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "reference"
     codes = vendor_sdtm(ref) | set(EXTRA_CODELISTS)
+    vendor_model(ref)
     vendor_adam(ref)
     vendor_ct(ref, codes)
     print("specs/ regenerated from", ref)

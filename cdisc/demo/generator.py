@@ -260,6 +260,17 @@ class Course:
             r = np.argsort(np.argsort(self.consent[inf_idx], kind="stable"), kind="stable")
             rank[inf_idx] = (r + 0.5) / len(inf_idx)
         self.dose = np.where(rank < 0.25, 0.5, np.where(rank < 0.55, 1.0, 2.5))
+        # the dose cohort assigned at enrolment (1, 2, 3): an infused subject's by its dose; a
+        # subject never infused joins the cohort open at its consent (the last infused before)
+        self.cohort = np.zeros(n, dtype=np.int64)
+        self.cohort[self.inf] = np.searchsorted([0.5, 1.0, 2.5], self.dose[self.inf]) + 1
+        order = np.argsort(self.consent, kind="stable")
+        open_cohort = 1
+        for i in order:
+            if self.inf[i]:
+                open_cohort = self.cohort[i]
+            elif self.enrolled[i]:
+                self.cohort[i] = open_cohort
 
         # visit dates (relative to day 0), one per scheduled folder ------------------------
         jit = rng.integers(-_WINDOW, _WINDOW + 1, size=(n, len(_SCHEDULE)))
@@ -560,6 +571,7 @@ def _form_elig(w: _Writer, rng: np.random.Generator) -> None:
         ("ELIGDAT", _dates(c.elig, DMY)),
         ("IEYN", _csv.cat(c.sf.astype(np.int64), ["Yes", "No"])),
         ("IEFAIL", _csv.cat(np.where(c.sf, fail, 0), [""] + IE_FAIL_TEXT)),
+        ("COHORT", _csv.cat(c.cohort, ["", "Cohort 1", "Cohort 2", "Cohort 3"])),
     ])
 
 

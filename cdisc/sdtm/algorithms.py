@@ -1,15 +1,15 @@
-"""Mapping algorithms: how one target variable gets its values from raw columns.
+"""The general mapping algorithms: how one target variable gets its values from raw columns.
 
 Each algorithm is one function ``apply(ctx, params) -> Result``: values for every row of the
-record block, plus an error reason per row ("" when fine). The engine rejects (or flags) rows
-with errors. ``columns(params)`` lists the raw columns an algorithm reads, so a mapping can be
-checked against the files' headers before any data is read. Nothing here evaluates spec text.
+record block, plus an error reason per row ("" when fine). Where a value cannot be mapped the
+result keeps what is reliable in it (a partial date keeps its year and month) and the engine lists
+the reason as a data issue; the record is never dropped for it. What else is known about each
+algorithm (define origin, phase, the raw columns it reads) is in cdisc/sdtm/registry.py. Nothing
+here evaluates spec text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,72 +18,7 @@ import pandas as pd
 from cdisc import dates
 from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
-
-
-@dataclass
-class Result:
-    values: pd.Series
-    errors: pd.Series  # str per row: "" or the reason the value could not be mapped
-    extra: dict[str, pd.Series] = field(default_factory=dict)  # companion variables (VISITNUM)
-
-
-class Context:
-    """What an algorithm may read: the block's joined raw rows and, in phase 2, built domains."""
-
-    def __init__(self, frame: pd.DataFrame, primary: str, target: str, target_numeric: bool,
-                 lookup: Callable[[str], Any], visits: pd.DataFrame | None,
-                 domains: dict[str, pd.DataFrame] | None, usubjid: pd.Series,
-                 default_codelist: str | None, aliases: frozenset[str] = frozenset(),
-                 mapped: dict[str, pd.Series] | None = None) -> None:
-        self.frame = frame
-        self.primary = primary
-        self.target = target
-        self.target_numeric = target_numeric
-        self.lookup = lookup
-        self.visits = visits
-        self.domains = domains if domains is not None else {}
-        self.usubjid = usubjid
-        self.default_codelist = default_codelist
-        self.aliases = aliases | {primary}
-        self.mapped = mapped if mapped is not None else {}  # target variables mapped so far
-
-    def column(self, ref: str) -> pd.Series:
-        return self.frame[qualify(ref, self.primary, self.aliases)]
-
-    def variable(self, name: str) -> pd.Series:
-        """A target variable mapped earlier in the same block (mapping order)."""
-        if name not in self.mapped:
-            raise SpecError(f"{self.target}: refers to {name}, which must be mapped earlier in "
-                            "the same records block")
-        return self.mapped[name]
-
-    def no_errors(self) -> pd.Series:
-        return pd.Series("", index=self.frame.index, dtype=object)
-
-
-def reasons(mask: pd.Series, reason: str) -> pd.Series:
-    """`reason` where mask is true, else "": one shared str object each, not one per row."""
-    out = np.full(len(mask), "", dtype=object)
-    out[np.asarray(mask, dtype=bool)] = reason
-    return pd.Series(out, index=mask.index)
-
-
-def qualify(ref: str, primary: str, aliases: frozenset[str] | set[str] = frozenset()) -> str:
-    """'COL' -> 'primary.COL'; 'alias.COL' stays when alias is a joined form. Raw column names
-    may contain dots themselves (IT.AETERM): only a known alias prefix counts."""
-    head = ref.split(".", 1)[0]
-    return ref if "." in ref and (head in aliases or head == primary) else f"{primary}.{ref}"
-
-
-def _text(values: pd.Series) -> pd.Series:
-    """Raw cell -> stripped str ('' for missing)."""
-    return on_distinct(_strip_text, values)
-
-
-def _strip_text(values: pd.Series) -> pd.Series:
-    out = values.astype(object).where(values.notna(), "")
-    return out.astype(str).str.strip().astype(object)
-
+from cdisc.sdtm.context import Context, Result, clean_text, domain_rows, reasons
 
 # --- assign -------------------------------------------------------------------------------------
 
@@ -92,11 +27,11 @@ def apply_assign(ctx: Context, params: Any) -> Result:
     raw = ctx.column(params)
     if ctx.target_numeric:
         return _to_number(raw, ctx, {})
-    return Result(_text(raw), ctx.no_errors())
+    return Result(clean_text(raw), ctx.no_errors())
 
 
 def apply_number(ctx: Context, params: Any) -> Result:
-    """Parse a number; optional min/max bounds reject implausible values."""
+    """Parse a number; optional min/max bounds query implausible values (kept as collected)."""
     spec = params if isinstance(params, dict) else {"column": params}
     return _to_number(ctx.column(spec["column"]), ctx, spec)
 
@@ -107,7 +42,7 @@ def _to_number(raw: pd.Series, ctx: Context, spec: dict) -> Result:
         text_missing = values.isna()
         bad = pd.Series(False, index=raw.index)
     else:
-        text = _text(raw)
+        text = clean_text(raw)
         values = on_distinct(_parse_number, text)
         text_missing = text == ""
         bad = values.isna() & ~text_missing
@@ -118,7 +53,7 @@ def _to_number(raw: pd.Series, ctx: Context, spec: dict) -> Result:
     if "max" in spec:
         high = values > float(spec["max"])
         errors = errors.mask(high, f"above the plausible maximum {spec['max']}")
-    return Result(values.where(errors == "", np.nan), errors)
+    return Result(values, errors)  # text that is no number is NaN; an implausible one is kept
 
 
 def _parse_number(text: pd.Series) -> pd.Series:
@@ -129,8 +64,8 @@ def _parse_number(text: pd.Series) -> pd.Series:
 
 def apply_split(ctx: Context, params: Any) -> Result:
     """One part of a delimited value: {column: PATNUM, sep: "-", part: 1} -> "701" of "701-1015".
-    A value with fewer parts is an error."""
-    text = _text(ctx.column(params["column"]))
+    A value with fewer parts is an error (and gives no value)."""
+    text = clean_text(ctx.column(params["column"]))
     index = int(params["part"]) - 1
     parts = text.str.split(str(params.get("sep", "-")), regex=False)
     value = parts.str[index].fillna("").astype(object)
@@ -146,10 +81,12 @@ def apply_assign_ct(ctx: Context, params: Any) -> Result:
     spec = params if isinstance(params, dict) else {"column": params}
     codelist = spec.get("codelist") or ctx.default_codelist
     lookup = ctx.lookup(codelist)
-    mapped, unmapped = lookup.map(ctx.column(spec["column"]))
+    raw = ctx.column(spec["column"])
+    mapped, unmapped = lookup.map(raw)
     reason = f"not in codelist {codelist} nor in the study CT map"
     errors = reasons(unmapped, reason)
-    return Result(mapped, errors)
+    # a term the codelist does not know is submitted as collected (the validator reports it)
+    return Result(mapped.where(~unmapped, clean_text(raw)).astype(object), errors)
 
 
 def apply_hardcode(ctx: Context, params: Any) -> Result:
@@ -164,12 +101,13 @@ def apply_hardcode(ctx: Context, params: Any) -> Result:
 # --- dates ----------------------------------------------------------------------------------------
 
 def apply_datetime(ctx: Context, params: Any) -> Result:
-    """Raw date (+ optional time) -> ISO 8601; partial dates stay partial, never imputed."""
+    """Raw date (+ optional time) -> ISO 8601; partial dates stay partial, never imputed. An
+    invalid date keeps its reliable part (2021/02/31 -> 2021-02) and is an error."""
     spec = params if isinstance(params, dict) else {"date": params}
     raw = ctx.column(spec["date"])
     parsed = (dates.parse_with_format(raw, spec["format"]) if spec.get("format")
               else dates.parse_raw_dates(raw))
-    iso, errors = parsed.iso, parsed.error.astype(object)
+    iso, errors = parsed.kept(), parsed.error.astype(object)
     if "time" in spec:
         times = dates.parse_raw_times(ctx.column(spec["time"]))
         iso = dates.combine_date_time(iso, times.iso)
@@ -183,107 +121,19 @@ def apply_visit(ctx: Context, params: Any) -> Result:
     """Visit folder -> VISIT and VISITNUM from the study's visit table."""
     if ctx.visits is None:
         raise SpecError("the visit algorithm needs 'visits:' in study.yaml")
-    folder = _text(ctx.column(params)).str.upper()
+    folder = clean_text(ctx.column(params)).str.upper()
     table = ctx.visits.set_index("folder")
     visit = folder.map(table["visit"])
     # unscheduled folders carry no number here: --VISITNUM is derived from their date later
     visitnum = folder.map(table["visitnum"]).astype("float64")
     unknown = visit.isna() & (folder != "")
     errors = reasons(unknown, "visit folder not in the study visit table")
-    return Result(visit.fillna("").astype(object), errors, {"VISITNUM": visitnum})
-
-
-# --- conditions -----------------------------------------------------------------------------------
-
-def evaluate_condition(ctx: Context, cond: dict) -> pd.Series:
-    """Boolean mask for one condition: column tests on raw rows or presence in a built domain."""
-    if "all" in cond or "any" in cond:
-        parts = [evaluate_condition(ctx, c) for c in cond.get("all", cond.get("any", []))]
-        if not parts:
-            raise SpecError("'all'/'any' need a list of conditions")
-        out = parts[0]
-        for p in parts[1:]:
-            out = (out & p) if "all" in cond else (out | p)
-        return out
-    if "domain_has" in cond or "domain_lacks" in cond:
-        spec = cond.get("domain_has") or cond["domain_lacks"]
-        subjects = _domain_rows(ctx, spec)["USUBJID"].unique()
-        has = ctx.usubjid.isin(subjects)
-        return has if "domain_has" in cond else ~has
-    col = ctx.frame.get(qualify(cond["column"], ctx.primary, ctx.aliases))
-    if col is None:
-        raise SpecError(f"condition refers to unknown column {cond['column']}")
-    present_mask = col.notna()
-    text = _text(col)
-    if "present" in cond:  # the joined form has a row for this subject
-        return present_mask == bool(cond["present"])
-    norm = text.str.casefold()
-    if "equals" in cond:
-        return norm == str(cond["equals"]).casefold()
-    if "in" in cond:
-        return norm.isin([str(v).casefold() for v in cond["in"]])
-    if "not_in" in cond:
-        return ~norm.isin([str(v).casefold() for v in cond["not_in"]])
-    if "missing" in cond:
-        return (text == "") == bool(cond["missing"])
-    raise SpecError(f"unknown condition {sorted(cond)}")
-
-
-def case_branches(params: Any) -> tuple[list[dict], dict | None]:
-    """A case is a list of {when, then} branches and at most one {else: rule} branch."""
-    if not isinstance(params, list):
-        raise SpecError("'case' takes a list of {when: ..., then: ...} branches")
-    branches, otherwise = [], None
-    for b in params:
-        if not isinstance(b, dict) or not ({"when", "then"} == set(b) or set(b) == {"else"}):
-            raise SpecError(f"a case branch needs 'when' and 'then' (or only 'else'), got {b}")
-        if "else" in b:
-            otherwise = b["else"]
-        else:
-            branches.append(b)
-    return branches, otherwise
-
-
-def apply_case(ctx: Context, params: Any) -> Result:
-    """First matching 'when' gives the value; rows matching none get 'else' (or null)."""
-    n = len(ctx.frame)
-    values = (pd.Series(np.nan, index=ctx.frame.index) if ctx.target_numeric
-              else pd.Series("", index=ctx.frame.index, dtype=object))
-    errors = ctx.no_errors()
-    decided = pd.Series(False, index=ctx.frame.index)
-    branches, otherwise = case_branches(params)
-    for branch in branches:
-        mask = evaluate_condition(ctx, branch["when"]) & ~decided
-        if mask.any():
-            sub = apply_rule(ctx, branch["then"])
-            values = values.mask(mask, sub.values)
-            errors = errors.mask(mask, sub.errors)
-        decided |= mask
-    if otherwise is not None and (~decided).any():
-        sub = apply_rule(ctx, otherwise)
-        values = values.mask(~decided, sub.values)
-        errors = errors.mask(~decided, sub.errors)
-    assert len(values) == n
-    return Result(values, errors)
-
-
-# --- phase 2: values from built domains -----------------------------------------------------------
-
-def _domain_rows(ctx: Context, spec: dict) -> pd.DataFrame:
-    name = spec["domain"].upper()
-    if name not in ctx.domains:
-        raise SpecError(f"domain {name} is referenced but not mapped (list it in 'domains:')")
-    df = ctx.domains[name]
-    for var, wanted in (spec.get("where") or {}).items():
-        if var not in df.columns:
-            raise SpecError(f"{name}.{var} is referenced in a 'where' but not mapped")
-        allowed = wanted if isinstance(wanted, list) else [wanted]
-        df = df[df[var].isin([str(v) for v in allowed])]
-    return df
+    # an unknown folder is kept as the visit name, without a planned visit number
+    return Result(visit.fillna(folder).astype(object), errors, {"VISITNUM": visitnum})
 
 
 def _aggregate(ctx: Context, spec: dict, take_last: bool) -> Result:
-    df = _domain_rows(ctx, spec)
+    df = domain_rows(ctx, spec)
     # a list of variables: the first non-empty one per record (EXENDTC, else EXSTDTC)
     names = spec["variable"] if isinstance(spec["variable"], list) else [spec["variable"]]
     var = names[0]
@@ -310,138 +160,38 @@ def apply_last(ctx: Context, params: Any) -> Result:
     return _aggregate(ctx, params, take_last=True)
 
 
-# --- registry ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Algorithm:
-    apply: Callable[[Context, Any], Result]
-    origin: str  # Define-XML origin type of a variable mapped this way
-    phase: int = 1  # 2: needs the built domains
-
-
-def _column_refs(params: Any, name: str) -> list[str]:
-    if name in ("assign", "visit"):
-        return [params]
-    if name == "split":
-        return [params["column"]]
-    if name in ("number", "assign_ct"):
-        return [params["column"] if isinstance(params, dict) else params]
-    if name == "datetime":
-        spec = params if isinstance(params, dict) else {"date": params}
-        return [spec[k] for k in ("date", "time") if k in spec]
-    return []
-
-
-ALGORITHMS: dict[str, Algorithm] = {
-    "assign": Algorithm(apply_assign, "Collected"),
-    "split": Algorithm(apply_split, "Collected"),
-    "number": Algorithm(apply_number, "Collected"),
-    "assign_ct": Algorithm(apply_assign_ct, "Collected"),
-    "hardcode": Algorithm(apply_hardcode, "Assigned"),
-    "datetime": Algorithm(apply_datetime, "Collected"),
-    "visit": Algorithm(apply_visit, "Assigned"),
-    "case": Algorithm(apply_case, "Derived"),
-    "first": Algorithm(apply_first, "Derived", phase=2),
-    "last": Algorithm(apply_last, "Derived", phase=2),
-}
-
-def _register_findings() -> None:
-    from cdisc.sdtm import findings as f
-
-    ALGORITHMS.update({
-        "standard_value": Algorithm(f.apply_standard_value, "Derived"),
-        "standard_text": Algorithm(f.apply_standard_text, "Derived"),
-        "standard_unit": Algorithm(f.apply_standard_unit, "Derived"),
-        "reference_range": Algorithm(f.apply_reference_range, "Derived"),
-        "ctcae_grade": Algorithm(f.apply_ctcae_grade, "Derived"),
-        "decode": Algorithm(f.apply_decode, "Assigned"),
-    })
+def apply_most_complete_date(ctx: Context, params: Any) -> Result:
+    """The most complete of several records of one date (e.g. a death date on the death form,
+    the DS death record and a fatal AE's end): sources are raw columns ({column: C}) or a
+    built domain's values ({domain, variable, where}). Dates that agree (one is a prefix of the
+    other: 2021-04 and 2021-04-27) give the most precise; dates that disagree keep the first
+    source's value, and the disagreement is an error to query."""
+    sources = params["sources"] if isinstance(params, dict) else params
+    candidates = [_date_source(ctx, src) for src in sources]
+    rows = zip(*(c.tolist() for c in candidates), strict=True)
+    picked, problems = [], []
+    for values in rows:
+        known = [v for v in values if v]
+        best = max(known, key=len, default="")
+        agree = all(best.startswith(v) for v in known)
+        picked.append(best if agree else values[0] or best)
+        problems.append("" if agree else "dates disagree: " + ", ".join(dict.fromkeys(known)))
+    index = ctx.frame.index
+    return Result(pd.Series(picked, index=index, dtype=object),
+                  pd.Series(problems, index=index, dtype=object))
 
 
-_register_findings()
-RULE_OPTIONS = {"on_error", "origin", "method", "source"}
-
-
-def rule_algorithm(rule: dict) -> tuple[str, Any]:
-    """The one algorithm key of a rule and its parameters."""
-    names = [k for k in rule if k in ALGORITHMS]
-    unknown = [k for k in rule if k not in ALGORITHMS and k not in RULE_OPTIONS]
-    if unknown:
-        raise SpecError(f"unknown algorithm or option {unknown} (algorithms: "
-                        f"{', '.join(ALGORITHMS)}; options: {', '.join(sorted(RULE_OPTIONS))})")
-    if len(names) != 1:
-        raise SpecError(f"a variable rule needs exactly one algorithm, got {names or 'none'}")
-    return names[0], rule[names[0]]
-
-
-def apply_rule(ctx: Context, rule: dict) -> Result:
-    name, params = rule_algorithm(rule)
-    return ALGORITHMS[name].apply(ctx, params)
-
-
-def rule_phase(rule: dict) -> int:
-    """2 when the rule (or any nested branch) reads built domains."""
-    name, params = rule_algorithm(rule)
-    if ALGORITHMS[name].phase == 2:
-        return 2
-    if name == "case":
-        branches, otherwise = case_branches(params)
-        nested = [b["then"] for b in branches] + ([otherwise] if otherwise else [])
-        if any(condition_uses_domains(b["when"]) for b in branches):
-            return 2
-        return max([rule_phase(r) for r in nested] + [1])
-    return 1
-
-
-def condition_columns(cond: dict) -> list[str]:
-    """Raw columns a condition reads (through all/any)."""
-    if "all" in cond or "any" in cond:
-        return [c for sub in cond.get("all", cond.get("any", [])) for c in condition_columns(sub)]
-    return [cond["column"]] if "column" in cond else []
-
-
-def condition_uses_domains(cond: dict) -> bool:
-    if "all" in cond or "any" in cond:
-        return any(condition_uses_domains(c) for c in cond.get("all", cond.get("any", [])))
-    return "domain_has" in cond or "domain_lacks" in cond
-
-
-def rule_columns(rule: dict) -> list[str]:
-    """Raw columns a rule reads (including in conditions and nested branches)."""
-    name, params = rule_algorithm(rule)
-    refs = _column_refs(params, name)
-    if name == "case":
-        branches, otherwise = case_branches(params)
-        for b in branches:
-            refs += condition_columns(b["when"])
-            refs += rule_columns(b["then"])
-        if otherwise:
-            refs += rule_columns(otherwise)
-    return refs
-
-
-def rule_codelists(rule: dict, default: str | None) -> list[str]:
-    name, params = rule_algorithm(rule)
-    if name == "assign_ct":
-        cl = params.get("codelist") if isinstance(params, dict) else None
-        return [cl or default] if (cl or default) else ["<none>"]
-    if name == "case":
-        branches, otherwise = case_branches(params)
-        out = [c for b in branches for c in rule_codelists(b["then"], default)]
-        if otherwise:
-            out += rule_codelists(otherwise, default)
-        return out
-    return []
-
-
-def rule_hardcodes(rule: dict) -> list[Any]:
-    name, params = rule_algorithm(rule)
-    if name == "hardcode":
-        return [params]
-    if name == "case":
-        branches, otherwise = case_branches(params)
-        out = [v for b in branches for v in rule_hardcodes(b["then"])]
-        if otherwise:
-            out += rule_hardcodes(otherwise)
-        return out
-    return []
+def _date_source(ctx: Context, src: dict) -> pd.Series:
+    if "column" in src:
+        return dates.parse_raw_dates(ctx.column(src["column"])).kept().astype(str)
+    if str(src["domain"]).upper() not in ctx.domains:  # a study mapping DM without AE, say
+        return pd.Series("", index=ctx.frame.index, dtype=object)
+    rows = domain_rows(ctx, src)
+    values = rows[src["variable"]].astype(object).where(rows[src["variable"]].notna(), "")
+    values = values.astype(str)
+    keep = values != ""
+    # several records (two fatal events): the most precise, then the latest
+    ordered = pd.DataFrame({"USUBJID": rows["USUBJID"][keep], "v": values[keep]})
+    ordered = ordered.assign(n=ordered["v"].str.len()).sort_values(["n", "v"], kind="stable")
+    best = ordered.groupby("USUBJID", sort=False)["v"].last()
+    return ctx.usubjid.map(best).astype(object).fillna("").astype(str)

@@ -14,6 +14,9 @@ from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
 
 METHODS = {
+    "STNRC": "For results that are not a continuous number (e.g. '<0.1'), the standard "
+             "reference range as text (low-high); the numeric ranges are left null there "
+             "(CDISC CG0180-CG0183). LBNRIND and LBTOXGR were derived from the range first.",
     "USUBJID": "The study's USUBJID template (study.yaml 'usubjid', default STUDYID-SUBJECT) "
                "filled with the raw subject identifier.",
     "SEQ": "Sequential number 1..n within USUBJID after sorting the subject's records by the "
@@ -78,33 +81,43 @@ def _reference(dm_dates: dict[str, pd.Series], spec: object) -> tuple[pd.Series,
 
 def derive_epoch(start_dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame,
                  rules: list[dict]) -> pd.Series:
-    """EPOCH from the first rule whose window holds the record's (complete) start date."""
-    when = dates.iso_to_date(start_dtc).dt.normalize()
+    """EPOCH from the first rule whose window holds the record's start date. A partial date
+    (2021-02) is placed when every day it can be falls in one window; otherwise it stays
+    empty. A window bounded by a reference date the subject does not have is open on that
+    side (a subject never treated is in SCREENING for good)."""
+    lo, hi = dates.iso_bounds(start_dtc)
     by_subject = dm.set_index("USUBJID")
     # reindex, not map: an empty DM still gives datetime NaT per record
     dm_dates = {c: pd.Series(dates.iso_to_date(by_subject[c]).dt.normalize()
                              .reindex(usubjid).to_numpy(), index=usubjid.index)
                 for c in dm.columns if c.endswith("DTC")}
     epoch = pd.Series("", index=start_dtc.index, dtype=object)
-    open_rows = when.notna()
+    open_rows = lo.notna()
     for rule in rules:
-        match = open_rows.copy()
-        for bound in ("before", "from", "through", "after"):
-            if bound not in rule:
-                continue
-            ref, days = _reference(dm_dates, rule[bound])
-            limit = ref + pd.to_timedelta(days, unit="D")
-            if bound == "before":
-                match &= limit.notna() & (when < limit)
-            elif bound == "from":
-                match &= limit.notna() & (when >= limit)
-            elif bound == "through":  # an unknown end leaves the window open
-                match &= limit.isna() | (when <= limit)
-            else:
-                match &= limit.notna() & (when > limit)
+        match = open_rows & _in_window(lo, dm_dates, rule) & _in_window(hi, dm_dates, rule)
         epoch = epoch.mask(match, str(rule["epoch"]))
-        open_rows &= ~match
+        # a date that starts in this window but may end past it is placed nowhere
+        open_rows &= ~(match | _in_window(lo, dm_dates, rule))
     return epoch
+
+
+def _in_window(when: pd.Series, dm_dates: dict[str, pd.Series], rule: dict) -> pd.Series:
+    """Whether each day lies in the rule's window (before/from/through/after a reference)."""
+    match = when.notna()
+    for bound in ("before", "from", "through", "after"):
+        if bound not in rule:
+            continue
+        ref, days = _reference(dm_dates, rule[bound])
+        limit = ref + pd.to_timedelta(days, unit="D")
+        if bound == "before":  # no reference yet (never treated): still before it
+            match &= limit.isna() | (when < limit)
+        elif bound == "from":
+            match &= limit.notna() & (when >= limit)
+        elif bound == "through":  # an unknown end leaves the window open
+            match &= limit.isna() | (when <= limit)
+        else:
+            match &= limit.notna() & (when > limit)
+    return match
 
 
 def study_day_pairs(columns: list[str], has_variable) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
@@ -187,4 +200,46 @@ def derive_last_obs_before_exposure(table: pd.DataFrame, dm: pd.DataFrame, date_
     return flag
 
 
-DERIVATIONS = {"last_observation_before_exposure"}
+CONTINUOUS = r"^-?(\d+(\.\d+)?$)|(\.\d+$)"  # a plain number, as CDISC rules CG0180-CG0183 test
+
+
+def derive_noncontinuous_ranges(table: pd.DataFrame, domain: str
+                                ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Records whose --ORRES is not a continuous number ('<0.1') carry no numeric reference
+    range (CDISC CG0180-CG0183): --ORNRLO/--ORNRHI/--STNRLO/--STNRHI are cleared there and the
+    standard range moves to --STNRC as text ('1.8-7.7'). Run after --NRIND and the toxicity
+    grade, which use the range first. Returns the table and the define methods it changed."""
+    orres = table[f"{domain}ORRES"].astype(object).where(table[f"{domain}ORRES"].notna(), "")
+    orres = orres.astype(str)
+    noncontinuous = (orres != "") & ~on_distinct(lambda v: v.str.match(CONTINUOUS), orres)
+    if not noncontinuous.any():
+        return table, {}
+    lo, hi = f"{domain}STNRLO", f"{domain}STNRHI"
+    text = _range_text(table.get(lo), table.get(hi), table.index)
+    stnrc = f"{domain}STNRC"
+    current = table[stnrc] if stnrc in table else pd.Series("", index=table.index, dtype=object)
+    table[stnrc] = current.astype(object).mask(noncontinuous & (text != ""), text)
+    for col in (f"{domain}ORNRLO", f"{domain}ORNRHI"):
+        if col in table:
+            table[col] = table[col].astype(object).mask(noncontinuous, "")
+    for col in (lo, hi):
+        if col in table:
+            table[col] = table[col].mask(noncontinuous, np.nan)
+    return table, {stnrc: METHODS["STNRC"]}
+
+
+def _range_text(low: pd.Series | None, high: pd.Series | None, index: pd.Index) -> pd.Series:
+    def text(values: pd.Series | None) -> pd.Series:
+        if values is None:
+            return pd.Series("", index=index, dtype=object)
+        return values.map(lambda v: "" if pd.isna(v) else
+                          np.format_float_positional(float(v), trim="-")).astype(object)
+    lo, hi = text(low), text(high)
+    both = (lo != "") & (hi != "")
+    out = pd.Series("", index=index, dtype=object)
+    out = out.mask(both, lo + "-" + hi)
+    out = out.mask((lo != "") & (hi == ""), ">=" + lo)
+    return out.mask((lo == "") & (hi != ""), "<=" + hi)
+
+
+DERIVATIONS = {"last_observation_before_exposure", "noncontinuous_ranges"}

@@ -19,79 +19,18 @@ from cdisc.errors import InputError, SpecError
 from cdisc.io.raw import FILE_COL, ROW_COL, read_raw, source_label
 from cdisc.io.xpt import text_column
 from cdisc.model import Column, Dataset, Origin
-from cdisc.sdtm import algorithms as alg
+from cdisc.sdtm import context, long_text, registry
 from cdisc.sdtm import derive
-from cdisc.sdtm.mapping import RecordBlock, StudyConfig, check_against_files, used_sources
+from cdisc.sdtm.ledger import Ledger
+from cdisc.sdtm.mapping import (RecordBlock, StudyConfig, check_against_files, study_specs,
+                                used_sources)
 from cdisc.specs import DatasetSpec, Specs
 from cdisc.terminology import CTLookup, build_lookup
 
 # SUPPQUAL QORIG from the define origin of the value
 QORIG = {"Collected": "CRF", "Derived": "DERIVED", "Assigned": "ASSIGNED"}
-REJECT_COLUMNS = ["domain", "block", "file", "row", "column", "value", "reason", "action"]
 SUBJ = "__subject"
 SUPP_PREFIX = "__SUPP__"
-
-
-# row states in rank order: a later state beats an earlier one when blocks disagree
-STATES = ("unused", "filtered", "rejected", "mapped")
-
-
-@dataclass
-class Ledger:
-    """Status of every raw row (one small integer per row): unused, filtered (by a named
-    filter), rejected or mapped."""
-
-    status: dict[str, np.ndarray] = field(default_factory=dict)
-    filters: dict[str, np.ndarray] = field(default_factory=dict)  # filter name per row
-    files: dict[str, str] = field(default_factory=dict)
-    rejects: list[pd.DataFrame] = field(default_factory=list)
-
-    def add_source(self, alias: str, file: str, n: int) -> None:
-        self.status[alias] = np.zeros(n, dtype=np.int8)
-        self.filters[alias] = np.full(n, "", dtype=object)
-        self.files[alias] = file
-
-    def mark(self, alias: str, rows: pd.Series, state: str) -> None:
-        """Set 'mapped', 'rejected' or 'filtered:<name>' on 1-based raw rows, unless a row
-        already has a state that beats it ('mapped' beats 'rejected' beats 'filtered')."""
-        kind, _, name = state.partition(":")
-        rank = STATES.index(kind)
-        positions = np.unique(np.asarray(rows, dtype=np.int64)) - 1
-        current = self.status[alias]
-        better = positions[current[positions] < rank]
-        current[better] = rank
-        if kind == "filtered":
-            self.filters[alias][better] = name
-
-    def unused(self, alias: str) -> np.ndarray:
-        return self.status[alias] == 0
-
-    def reject(self, domain: str, block: str, frame: pd.DataFrame, column: str,
-               values: pd.Series, reason: pd.Series | str, action: str = "rejected") -> None:
-        if frame.empty:
-            return
-        self.rejects.append(pd.DataFrame({
-            "domain": domain, "block": block, "file": frame[FILE_COL].to_numpy(),
-            "row": frame[ROW_COL].to_numpy(), "column": column,
-            "value": values.astype(object).where(values.notna(), "").astype(str).to_numpy(),
-            "reason": reason if isinstance(reason, str) else reason.to_numpy(), "action": action}))
-
-    def reject_table(self) -> pd.DataFrame:
-        if not self.rejects:
-            return pd.DataFrame(columns=REJECT_COLUMNS)
-        df = pd.concat(self.rejects, ignore_index=True)
-        return df.sort_values(["file", "row", "column"], kind="stable").reset_index(drop=True)
-
-    def reconciliation(self) -> pd.DataFrame:
-        rows = []
-        for alias, status in self.status.items():
-            counts = np.bincount(status, minlength=len(STATES))
-            filters = pd.Series(self.filters[alias][status == 1]).value_counts()
-            rows.append({"file": self.files[alias], "read": len(status),
-                         **{state: int(counts[STATES.index(state)])
-                            for state in ("mapped", "rejected", "filtered", "unused")},
-                         "filters": "; ".join(f"{k}: {v}" for k, v in sorted(filters.items()))})
-        return pd.DataFrame(rows).sort_values("file").reset_index(drop=True)
 
 
 @dataclass
@@ -100,6 +39,7 @@ class MappingResult:
     rejects: pd.DataFrame
     reconciliation: pd.DataFrame
     trace: pd.DataFrame
+    issues: pd.DataFrame  # data_issues.csv: values kept as far as reliable, with their query
     empty: list[str] = field(default_factory=list)  # domains with no records: not written
 
 
@@ -114,7 +54,7 @@ class BlockOutput:
 class Engine:
     def __init__(self, config: StudyConfig, specs: Specs) -> None:
         self.config = config
-        self.specs = specs
+        self.specs = study_specs(config, specs)  # idempotent: map_raw may have done it already
         self.ledger = Ledger()
         self._lookups: dict[str, CTLookup] = {}
         self.derived_methods: dict[tuple[str, str], str] = {}
@@ -127,7 +67,7 @@ class Engine:
 
     def _subject(self, df: pd.DataFrame, alias: str) -> pd.Series:
         col = self.config.sources[alias].subject_column
-        return alg._text(df[col])
+        return context.clean_text(df[col])
 
     # -- stage 1: raw ------------------------------------------------------------------------------
     def read_sources(self, raw_dir: Path) -> dict[str, pd.DataFrame]:
@@ -144,20 +84,24 @@ class Engine:
     # -- stage 2: record blocks -------------------------------------------------------------------
     def _dedupe(self, domain: str, block: str, alias: str, df: pd.DataFrame) -> pd.DataFrame:
         """Drop rows without a subject and repeated subjects (one-per-subject forms), rejecting them."""
-        no_subject = df[SUBJ] == ""
-        self.ledger.reject(domain, block, df[no_subject], self.config.sources[alias].subject_column,
-                           df.loc[no_subject, SUBJ], "missing subject identifier")
-        self.ledger.mark(alias, df.loc[no_subject, ROW_COL], "rejected")
-        df = df[~no_subject]
+        df = self._reject_no_subject(domain, block, alias, df)
         dup = df[SUBJ].duplicated(keep="first")
         if dup.any():
             first_row = df[~dup].set_index(SUBJ)[ROW_COL]
             reason = "subject appears more than once (first at row " + \
                 df.loc[dup, SUBJ].map(first_row).astype(str) + ")"
-            self.ledger.reject(domain, block, df[dup], self.config.sources[alias].subject_column,
-                               df.loc[dup, SUBJ], reason)
-            self.ledger.mark(alias, df.loc[dup, ROW_COL], "rejected")
+            self.ledger.reject(alias, domain, block, df[dup],
+                               self.config.sources[alias].subject_column, df.loc[dup, SUBJ], reason)
         return df[~dup]
+
+    def _reject_no_subject(self, domain: str, block: str, alias: str,
+                           df: pd.DataFrame) -> pd.DataFrame:
+        """A row without a subject identifier is about nobody: blank export rows end here."""
+        no_subject = df[SUBJ] == ""
+        self.ledger.reject(alias, domain, block, df[no_subject],
+                           self.config.sources[alias].subject_column, df.loc[no_subject, SUBJ],
+                           "missing subject identifier")
+        return df[~no_subject]
 
     def _join(self, domain: str, block: RecordBlock, raw: dict[str, pd.DataFrame],
               one_per_subject: bool) -> pd.DataFrame:
@@ -165,12 +109,7 @@ class Engine:
         if one_per_subject:
             base = self._dedupe(domain, block.name, block.source, base)
         else:
-            no_subject = base[SUBJ] == ""
-            self.ledger.reject(domain, block.name, base[no_subject],
-                               self.config.sources[block.source].subject_column,
-                               base.loc[no_subject, SUBJ], "missing subject identifier")
-            self.ledger.mark(block.source, base.loc[no_subject, ROW_COL], "rejected")
-            base = base[~no_subject]
+            base = self._reject_no_subject(domain, block.name, block.source, base)
         frame = base.drop(columns=[SUBJ]).add_prefix(f"{block.source}.")
         frame[FILE_COL] = base[FILE_COL].to_numpy()
         frame[ROW_COL] = base[ROW_COL].to_numpy()
@@ -178,10 +117,9 @@ class Engine:
         for alias in block.join:
             other = self._dedupe(domain, block.name, alias, raw[alias])
             orphans = ~other[SUBJ].isin(frame[SUBJ])
-            self.ledger.reject(domain, block.name, other[orphans],
+            self.ledger.reject(alias, domain, block.name, other[orphans],
                                self.config.sources[alias].subject_column, other.loc[orphans, SUBJ],
                                f"subject not in {self.config.sources[block.source].file}")
-            self.ledger.mark(alias, other.loc[orphans, ROW_COL], "rejected")
             joined = other.drop(columns=[FILE_COL]).add_prefix(f"{alias}.")
             joined = joined.rename(columns={f"{alias}.{SUBJ}": SUBJ})
             frame = frame.merge(joined, on=SUBJ, how="left", sort=False)
@@ -189,10 +127,10 @@ class Engine:
         return frame
 
     def _apply_filter(self, domain: str, block: RecordBlock, frame: pd.DataFrame,
-                      ctx: alg.Context) -> pd.DataFrame:
+                      ctx: context.Context) -> pd.DataFrame:
         if not block.filter:
             return frame
-        keep = alg.evaluate_condition(ctx, block.filter["when"])
+        keep = context.evaluate_condition(ctx, block.filter["when"])
         self.ledger.mark(block.source, frame.loc[~keep, ROW_COL],
                          f"filtered:{block.filter['name']}")
         return frame[keep]
@@ -200,12 +138,12 @@ class Engine:
     def _context(self, frame: pd.DataFrame, block: RecordBlock, ds: DatasetSpec, var: str,
                  domains: dict[str, pd.DataFrame] | None = None,
                  mapped: dict[str, pd.Series] | None = None,
-                 usubjid: pd.Series | None = None) -> alg.Context:
+                 usubjid: pd.Series | None = None) -> context.Context:
         vspec = ds.variable(var) if var else None
         if usubjid is None:
             usubjid = derive.derive_usubjid(self.config.studyid, frame[SUBJ],
                                              self.config.usubjid_template)
-        return alg.Context(frame=frame, primary=block.source, target=var,
+        return context.Context(frame=frame, primary=block.source, target=var,
                            target_numeric=bool(vspec and vspec.is_numeric), lookup=self.lookup,
                            visits=self.config.visits, domains=domains, usubjid=usubjid,
                            default_codelist=vspec.codelist if vspec else None,
@@ -219,132 +157,113 @@ class Engine:
         frame = self._apply_filter(domain, block, frame, self._context(frame, block, ds, ""))
         if block.one_per_subject:
             frame = self._one_per_subject(block, frame)
-        frame = self._reject_inconsistent(domain, block, frame, ds)
         if valid_subjects is not None:
             unknown = ~frame[SUBJ].isin(valid_subjects)
-            self.ledger.reject(domain, block.name, frame[unknown],
+            self.ledger.reject(block.source, domain, block.name, frame[unknown],
                                self.config.sources[block.source].subject_column,
                                frame.loc[unknown, SUBJ], "subject not in DM")
-            self.ledger.mark(block.source, frame.loc[unknown, ROW_COL], "rejected")
             frame = frame[~unknown]
         values: dict[str, pd.Series] = {}
         origins: dict[str, str] = {}
-        row_errors = pd.Series(False, index=frame.index)
         rules = [(var, rule, None) for var, rule in block.variables.items()]
         rules += [(SUPP_PREFIX + q, spec["rule"], spec) for q, spec in block.supplemental.items()]
         usubjid = derive.derive_usubjid(self.config.studyid, frame[SUBJ],
                                          self.config.usubjid_template)
+        self._query_inconsistent(domain, block, frame, ds, usubjid)
         for var, rule, supp in rules:
-            if alg.rule_phase(rule) == 2:
+            if registry.rule_phase(rule) == 2:
                 continue
             ctx = self._context(frame, block, ds, "" if supp else var, mapped=values,
                                 usubjid=usubjid)
-            result = alg.apply_rule(ctx, rule)
-            rejected = self._record_errors(domain, block, frame, var, rule, result)
-            row_errors |= rejected
+            result = registry.apply_rule(ctx, rule)
+            self._query_errors(domain, block, frame, var, rule, result, usubjid)
             values[var] = result.values
-            origins[var] = rule.get("origin") or alg.ALGORITHMS[alg.rule_algorithm(rule)[0]].origin
+            origins[var] = rule.get("origin") or registry.ALGORITHMS[registry.rule_algorithm(rule)[0]].origin
             for extra, series in result.extra.items():
                 values[extra] = series
                 origins[extra] = origins[var]
-        row_errors |= self._required_missing(domain, block, frame, ds, values, row_errors)
-        keep = ~row_errors
-        self.ledger.mark(block.source, frame.loc[~keep, ROW_COL], "rejected")
-        self._reject_joined_of(domain, block, raw, frame.loc[~keep, SUBJ])
-        frame = frame[keep]
-        values = {k: v[keep] for k, v in values.items()}
+        self._query_required_missing(domain, block, frame, ds, values, usubjid)
         return BlockOutput(block=block, frame=frame, values=values, origins=origins)
 
-    def _reject_inconsistent(self, domain: str, block: RecordBlock, frame: pd.DataFrame,
-                             ds: DatasetSpec) -> pd.DataFrame:
-        """Records the mapping declares inconsistent (block 'reject') go to rejects.csv."""
-        for entry in block.reject:
-            hit = alg.evaluate_condition(self._context(frame, block, ds, ""), entry["when"])
-            if hit.any():
-                cols = alg.condition_columns(entry["when"])
-                col = alg.qualify(cols[0], block.source, set(block.join)) if cols else None
-                values = frame.loc[hit, col] if col in frame else frame.loc[hit, SUBJ]
-                self.ledger.reject(domain, block.name, frame[hit],
-                                   col.split(".", 1)[1] if col else "", values, entry["reason"])
-                self.ledger.mark(block.source, frame.loc[hit, ROW_COL], "rejected")
-                frame = frame[~hit]
-        return frame
+    def _query_inconsistent(self, domain: str, block: RecordBlock, frame: pd.DataFrame,
+                            ds: DatasetSpec, usubjid: pd.Series) -> None:
+        """Records the mapping declares inconsistent (block 'queries') stay in SDTM as collected;
+        each is listed as a data issue with the mapping's query text."""
+        for entry in block.queries:
+            hit = context.evaluate_condition(self._context(frame, block, ds, ""), entry["when"])
+            if not hit.any():
+                continue
+            cols = context.condition_columns(entry["when"])
+            col = context.qualify(cols[0], block.source, set(block.join)) if cols else SUBJ
+            self.ledger.query(domain, entry.get("variable", ""), frame[hit], usubjid[hit],
+                              col.split(".", 1)[1] if "." in col else "", frame.loc[hit, col],
+                              entry["issue"], entry["query"])
 
     def _one_per_subject(self, block: RecordBlock, frame: pd.DataFrame) -> pd.DataFrame:
         """Keep the first or last row per subject by a raw column (numbers compare as numbers),
         never by the order rows arrived in."""
         spec = block.one_per_subject or {}
-        col = frame[alg.qualify(spec["order_by"], block.source, set(block.join))]
-        text = alg._text(col)
+        col = frame[context.qualify(spec["order_by"], block.source, set(block.join))]
+        text = context.clean_text(col)
         number = pd.to_numeric(text, errors="coerce")
         order = frame.assign(__num=number, __text=text).sort_values(
             [SUBJ, "__num", "__text", ROW_COL], kind="stable")
         kept = order.drop_duplicates(SUBJ, keep=spec["keep"]).index
         return frame.loc[frame.index.isin(kept)]
 
-    def _record_errors(self, domain: str, block: RecordBlock, frame: pd.DataFrame, var: str,
-                       rule: dict, result: alg.Result) -> pd.Series:
-        """Report a rule's bad values; return the rows to reject (on_error: reject)."""
+    def _query_errors(self, domain: str, block: RecordBlock, frame: pd.DataFrame, var: str,
+                      rule: dict, result: context.Result, usubjid: pd.Series) -> None:
+        """A value that could not be mapped as collected: the record keeps what the algorithm
+        found reliable in it, and the raw value is listed as a data issue with its query."""
         bad = result.errors != ""
         if not bad.any():
-            return bad
+            return
         column = _source_column(block, rule) or var
-        source_col = alg.qualify(column, block.source, set(block.join))
-        joined = source_col.split(".", 1)[0] != block.source
-        action = rule.get("on_error") or ("flag" if joined else "reject")
-        if action not in ("reject", "flag"):
-            raise SpecError(f"{var}: on_error must be reject or flag")
+        source_col = context.qualify(column, block.source, set(block.join))
         raw_values = frame.loc[bad, source_col] if source_col in frame else result.values[bad]
+        raw_column = source_col.split(".", 1)[1]
         label = var.removeprefix(SUPP_PREFIX)
-        self.ledger.reject(domain, block.name, frame[bad], source_col.split(".", 1)[1], raw_values,
-                           label + ": " + result.errors[bad],
-                           "rejected" if action == "reject" else "flagged")
-        result.values = result.values.mask(bad, np.nan if result.values.dtype.kind == "f" else "")
-        return bad if action == "reject" else bad & False
+        kept = result.values[bad]
+        kept_text = kept.astype(object).where(kept.notna(), "").astype(str)
+        query = (f"{raw_column} = '" + _as_text(raw_values) + "': " + result.errors[bad]
+                 + ". " + np.where(kept_text != "", "Submitted as '" + kept_text + "'. ",
+                                   "Submitted empty. ")
+                 + "Please correct or confirm the value in the CRF.")
+        self.ledger.query(domain, label, frame[bad], usubjid[bad], raw_column, raw_values,
+                          result.errors[bad], query)
 
-    def _required_missing(self, domain: str, block: RecordBlock, frame: pd.DataFrame,
-                          ds: DatasetSpec, values: dict[str, pd.Series],
-                          already: pd.Series) -> pd.Series:
-        """A record whose Req variable (mapped here) came out empty cannot be submitted."""
-        missing_any = already.copy()
+    def _query_required_missing(self, domain: str, block: RecordBlock, frame: pd.DataFrame,
+                                ds: DatasetSpec, values: dict[str, pd.Series],
+                                usubjid: pd.Series) -> None:
+        """A Req variable that came out empty keeps its record (nothing collected is dropped):
+        the gap is a data issue, and the validator reports the empty required variable."""
         for var, series in values.items():
             if var.startswith(SUPP_PREFIX) or not ds.has_variable(var) \
                     or ds.variable(var).core != "Req":
                 continue
             empty = series.isna() | (series.astype(str) == "")
-            new = empty & ~missing_any
-            if new.any():
-                refs = alg.rule_columns(block.variables.get(var, {"hardcode": ""}))
-                column = alg.qualify(refs[0], block.source, set(block.join)).split(".", 1)[1] \
-                    if refs else var
-                source_col = f"{block.source}.{column}"
-                raw = frame.loc[new, source_col] if source_col in frame else series[new]
-                self.ledger.reject(domain, block.name, frame[new], column, raw,
-                                   f"{var} is required (SDTMIG Core Req) but empty")
-            missing_any |= empty
-        return missing_any
-
-    def _reject_joined_of(self, domain: str, block: RecordBlock, raw: dict[str, pd.DataFrame],
-                          subjects: pd.Series) -> None:
-        """Joined forms' rows of a subject whose primary record was rejected go to rejects too."""
-        if subjects.empty:
-            return
-        primary = self.config.sources[block.source].file
-        for alias in block.join:
-            df = raw[alias]
-            hit = df[SUBJ].isin(subjects) & self.ledger.unused(alias)
-            self.ledger.reject(domain, block.name, df[hit],
-                               self.config.sources[alias].subject_column, df.loc[hit, SUBJ],
-                               f"the subject's record in {primary} was rejected")
-            self.ledger.mark(alias, df.loc[hit, ROW_COL], "rejected")
+            if not empty.any():
+                continue
+            refs = registry.rule_columns(block.variables.get(var, {"hardcode": ""}))
+            column = context.qualify(refs[0], block.source, set(block.join)).split(".", 1)[1] \
+                if refs else var
+            source_col = f"{block.source}.{column}"
+            raw = frame.loc[empty, source_col] if source_col in frame else series[empty]
+            self.ledger.query(domain, var, frame[empty], usubjid[empty], column, raw,
+                              f"{var} is required (SDTMIG Core Req) but empty",
+                              f"{var} could not be derived from {column} = '"
+                              + _as_text(raw) + "'. Please provide the missing information "
+                              "(or, for a coded term, a verbatim term that can be coded).")
 
     def map_phase2(self, domain: str, out: BlockOutput, domains: dict[str, pd.DataFrame]) -> None:
         ds = self.specs.dataset(domain)
         for var, rule in out.block.variables.items():
-            if alg.rule_phase(rule) != 2:
+            if registry.rule_phase(rule) != 2:
                 continue
-            ctx = self._context(out.frame, out.block, ds, var, domains)
-            result = alg.apply_rule(ctx, rule)
+            ctx = self._context(out.frame, out.block, ds, var, domains, mapped=out.values)
+            result = registry.apply_rule(ctx, rule)
+            usubjid = ctx.usubjid
+            self._query_errors(domain, out.block, out.frame, var, rule, result, usubjid)
             out.values[var] = result.values
             out.origins[var] = rule.get("origin") or "Derived"
 
@@ -397,7 +316,10 @@ class Engine:
             for o in outs:
                 self.ledger.mark(o.block.source, o.frame[ROW_COL], "mapped")
                 for alias in o.block.join:
-                    matched = raw[alias][SUBJ].isin(o.frame[SUBJ]) & self.ledger.unused(alias)
+                    # a joined row is mapped with its subject's record (even if another block
+                    # filtered it), unless it was left out itself (a second row of a subject)
+                    matched = raw[alias][SUBJ].isin(o.frame[SUBJ]) & \
+                        self.ledger.not_rejected(alias)
                     self.ledger.mark(alias, raw[alias].loc[matched, ROW_COL], "mapped")
         origins = {d: _merge_origins(outs) for d, outs in outputs.items()}
         methods = {d: {v: r["method"] for o in outs for v, r in o.block.variables.items()
@@ -408,6 +330,7 @@ class Engine:
             table = self.derive_shared(d, tables.pop(d), dm_table)
             table = self.derive_domain(d, table, dm_table)
             supp_specs = {q: spec for o in outputs[d] for q, spec in o.block.supplemental.items()}
+            supp_specs.update(self.move_overflow_text(d, table, origins[d]))
             supp = self.to_supp(d, table, supp_specs, origins[d])
             for (dom, var), text in self.derived_methods.items():
                 if dom == d:
@@ -422,12 +345,17 @@ class Engine:
                 datasets[supp.name] = supp
         trace = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame()
         return MappingResult(datasets, self.ledger.reject_table(), self.ledger.reconciliation(),
-                             trace, empty)
+                             trace, self.ledger.issue_table(), empty)
 
     def derive_domain(self, domain: str, table: pd.DataFrame, dm: pd.DataFrame) -> pd.DataFrame:
         """Domain-level derivations the mapping asks for (e.g. LBLOBXFL)."""
         mapping = next(m for m in self.config.domains if m.domain == domain)
         for entry in mapping.derivations:
+            if "noncontinuous_ranges" in entry:
+                table, methods = derive.derive_noncontinuous_ranges(table, domain)
+                for var, text in methods.items():
+                    self.derived_methods[(domain, var)] = text
+                continue
             params = entry["last_observation_before_exposure"]
             flag = params["flag"]
             table[flag] = derive.derive_last_obs_before_exposure(
@@ -457,6 +385,26 @@ class Engine:
                           if c not in keys and c not in (seq, FILE_COL, ROW_COL))
             table[seq] = derive.derive_seq(table, keys + rest + [FILE_COL, ROW_COL], len(keys))
         return table
+
+    def move_overflow_text(self, domain: str, table: pd.DataFrame,
+                           origins: dict[str, str]) -> dict[str, dict]:
+        """Text over 200 characters keeps its first 200 in the variable; the rest becomes
+        SUPP-- columns of the table (QNAM AETERM1, ...). Returns their SUPP-- specs."""
+        ds = self.specs.dataset(domain)
+        specs = {}
+        for v in ds.variables:
+            if v.is_numeric or v.name not in table or table[v.name].dtype.kind == "f":
+                continue
+            first, rest = long_text.split_long_values(table[v.name])
+            if not rest:
+                continue
+            table[v.name] = first
+            for n, part in enumerate(rest, 1):
+                qnam = long_text.overflow_qnam(v.name, n)
+                table[SUPP_PREFIX + qnam] = part
+                origins[SUPP_PREFIX + qnam] = origins.get(v.name, "Collected")
+                specs[qnam] = {"label": long_text.overflow_label(v.label, n), "eval": ""}
+        return specs
 
     def to_supp(self, domain: str, table: pd.DataFrame, specs: dict[str, dict],
                 origins: dict[str, str]) -> Dataset | None:
@@ -563,15 +511,19 @@ class _LazyTables(dict):
 def _source_column(block: RecordBlock, rule: dict, depth: int = 0) -> str | None:
     """The raw column behind a rule, following references to variables mapped earlier in the
     block (LBSTRESN -> LBORRES -> RESULT), so rejects show the value as collected."""
-    refs = alg.rule_columns(rule)
+    refs = registry.rule_columns(rule)
     if refs:
         return refs[0]
-    _, params = alg.rule_algorithm(rule)
+    _, params = registry.rule_algorithm(rule)
     if isinstance(params, dict) and depth < 5:
         ref = params.get("value") or params.get("variable")
         if isinstance(ref, str) and ref in block.variables:
             return _source_column(block, block.variables[ref], depth + 1)
     return None
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    return values.astype(object).where(values.notna(), "").astype(str)
 
 
 def _merge_origins(outs: list[BlockOutput]) -> dict[str, str]:

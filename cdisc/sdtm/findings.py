@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.distinct import on_distinct
-from cdisc.sdtm.algorithms import Context, Result, reasons
+from cdisc.sdtm.context import Context, Result, reasons
 from cdisc.specs import load_ctcae_grades, load_unit_conversions
 
 CENSORED = r"^\s*([<>]=?)\s*([0-9]*\.?[0-9]+)\s*$"
@@ -95,24 +95,62 @@ def apply_standard_value(ctx: Context, params: Any) -> Result:
 
 
 def apply_standard_text(ctx: Context, params: Any) -> Result:
-    """Character result in the standard unit: '20.52', or '<0.1' for a censored result."""
-    converted, operator, _, errors = _standard(ctx, params or {})
+    """Character result in the standard unit: '20.52', or '<0.1' for a censored result. A result
+    that is not a number ('see comment') is kept as collected, and is an error to query."""
+    spec = params or {}
+    converted, operator, _, errors = _standard(ctx, spec)
     text = (operator + _number_text(converted)).where(converted.notna(), "")
-    return Result(text.where(errors == "", "").astype(object), errors)
+    collected = ctx.variable(spec.get("value", "LBORRES")).astype(object)
+    collected = collected.where(collected.notna(), "").astype(str).str.strip()
+    not_number = errors == "result is not a number"
+    return Result(text.where(errors == "", "").where(~not_number, collected).astype(object),
+                  errors)
 
 
 def apply_standard_unit(ctx: Context, params: Any) -> Result:
     """The standard unit of the test (specs/lb_units.csv) when a result exists."""
     spec = params or {}
-    value = ctx.variable(spec.get("value", "LBORRES")).astype(str).str.strip()
+    raw = ctx.variable(spec.get("value", "LBORRES"))
+    value = raw.astype(str).str.strip()
     _, std_unit, unknown = _conversion(ctx, spec)
-    has = value != ""
+    _, _, not_number = _below_limit(ctx, spec, raw, *_parse(raw))
+    has = (value != "") & ~not_number  # a text result has no unit
     errors = reasons(has & unknown, "no conversion for this test and unit in specs/lb_units.csv")
     return Result(std_unit.where(has, "").astype(object), errors)
 
 
+def _censored(ctx: Context, spec: dict, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:
+    """(operator '<', '<=', '>', '>=' or '', limit) of censored standard results ('<0.1'),
+    read from the character result named by `text` (none when the rule names no text)."""
+    if "text" not in spec:
+        return np.full(len(index), "", dtype=object), np.full(len(index), np.nan)
+    parsed = on_distinct(_parse_censored, ctx.variable(spec["text"]))
+    return parsed["operator"].to_numpy(dtype=object), parsed["limit"].to_numpy(dtype="float64")
+
+
+def _parse_censored(values: pd.Series) -> pd.DataFrame:
+    text = values.astype(object).fillna("").astype(str)
+    parts = text.str.extract(CENSORED)
+    return pd.DataFrame({"operator": parts[0].fillna("").astype(object),
+                         "limit": pd.to_numeric(parts[1], errors="coerce")}, index=values.index)
+
+
+def _wholly_below(operator: np.ndarray, limit: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """A censored '<x' ('<=x') result lies wholly below bound: x <= bound (x < bound)."""
+    with np.errstate(invalid="ignore"):
+        return ((operator == "<") & (limit <= bound)) | ((operator == "<=") & (limit < bound))
+
+
+def _wholly_above(operator: np.ndarray, limit: np.ndarray, bound: np.ndarray) -> np.ndarray:
+    """A censored '>x' ('>=x') result lies wholly above bound: x >= bound (x > bound)."""
+    with np.errstate(invalid="ignore"):
+        return ((operator == ">") & (limit >= bound)) | ((operator == ">=") & (limit > bound))
+
+
 def apply_reference_range(ctx: Context, params: Any) -> Result:
-    """LOW below the standard low limit, HIGH above the high limit, NORMAL between."""
+    """LOW below the standard low limit, HIGH above the high limit, NORMAL between. With
+    `text` (the character result), a censored result is LOW or HIGH when its limit decides it
+    ('<0.1' with a low limit of 1.8 is LOW); otherwise it has no indicator."""
     spec = params or {}
     value = ctx.variable(spec.get("value", "LBSTRESN"))
     low = ctx.variable(spec.get("low", "LBSTNRLO"))
@@ -122,6 +160,12 @@ def apply_reference_range(ctx: Context, params: Any) -> Result:
     out = out.mask(known, "NORMAL")
     out = out.mask(value.notna() & low.notna() & (value < low), "LOW")
     out = out.mask(value.notna() & high.notna() & (value > high), "HIGH")
+    operator, limit = _censored(ctx, spec, value.index)
+    censored = value.isna().to_numpy()
+    out = out.mask(censored & _wholly_below(operator, limit, low.to_numpy(dtype="float64")),
+                   "LOW")
+    out = out.mask(censored & _wholly_above(operator, limit, high.to_numpy(dtype="float64")),
+                   "HIGH")
     return Result(out, pd.Series("", index=value.index, dtype=object))
 
 
@@ -147,12 +191,14 @@ def apply_ctcae_grade(ctx: Context, params: Any) -> Result:
     value = result.to_numpy(dtype="float64")
     lln_all = ctx.variable(spec.get("low", "LBSTNRLO")).to_numpy(dtype="float64")
     uln_all = ctx.variable(spec.get("high", "LBSTNRHI")).to_numpy(dtype="float64")
+    operator_all, limit_all = _censored(ctx, spec, result.index)
     grade = np.full(len(value), "", dtype=object)
     rows_of = pd.Series(np.arange(len(test))).groupby(test.astype(str).to_numpy()).indices
     for g in load_ctcae_grades():
         rows = rows_of.get(g.test)
         if rows is None:
             continue
+        censored = rows[np.isnan(value[rows]) & (operator_all[rows] != "")]
         rows = rows[~np.isnan(value[rows])]
         v, lln, uln = value[rows], lln_all[rows], uln_all[rows]
         lo = _limit(g.low, lln, uln, -np.inf)
@@ -162,8 +208,29 @@ def apply_ctcae_grade(ctx: Context, params: Any) -> Result:
             normal = (v >= lln) if g.direction == "low" else (v <= uln)
         grade[rows[inside & ~np.isnan(lo) & ~np.isnan(hi)]] = GRADE_TEXT[g.grade]
         grade[rows[(grade[rows] == "") & normal]] = GRADE_TEXT[0]
+        _grade_censored(g, censored, operator_all, limit_all, lln_all, uln_all, grade)
     return Result(pd.Series(grade, index=result.index),
                   pd.Series("", index=result.index, dtype=object))
+
+
+def _grade_censored(g: Any, rows: np.ndarray, operator_all: np.ndarray, limit_all: np.ndarray,
+                    lln_all: np.ndarray, uln_all: np.ndarray, grade: np.ndarray) -> None:
+    """A censored result gets grade g when its whole range lies in g's interval: '<0.1' is
+    neutrophils grade 4 (< 0.5), whatever the true value below 0.1; '<0.6' decides nothing."""
+    if not len(rows):
+        return
+    op, limit, lln, uln = operator_all[rows], limit_all[rows], lln_all[rows], uln_all[rows]
+    lo = _limit(g.low, lln, uln, -np.inf)
+    hi = _limit(g.high, lln, uln, np.inf)
+    if g.direction == "low":  # grades [lo, hi): a '<x' range fits only an open-ended lowest grade
+        inside = np.isneginf(lo) & _wholly_below(op, limit, hi)
+        normal = _wholly_above(op, limit, lln) | ((op == ">=") & (limit == lln))
+    else:  # grades (lo, hi]: a '>x' range fits only an open-ended highest grade
+        inside = np.isposinf(hi) & _wholly_above(op, limit, lo) | \
+            (np.isposinf(hi) & (op == ">=") & (limit > lo))
+        normal = _wholly_below(op, limit, uln) | ((op == "<=") & (limit == uln))
+    grade[rows[inside & (grade[rows] == "")]] = GRADE_TEXT[g.grade]
+    grade[rows[normal & (grade[rows] == "")]] = GRADE_TEXT[0]
 
 
 GRADE_TEXT = {g: str(g) for g in range(6)}  # one shared str object per grade
@@ -174,12 +241,13 @@ def apply_decode(ctx: Context, params: Any) -> Result:
     LBTESTCD -> LBTEST), else the study CT map entry for the code (sponsor-defined tests)."""
     codes = ctx.variable(params["variable"]).astype(str)
     lookup = ctx.lookup(params["codelist"])
-    source = ctx.lookup(params.get("from", params["variable"]))
+    # `from`: the codelist of the codes, for pairing by NCI code; without it, the list alone
+    source = ctx.lookup(params["from"]) if "from" in params else None
     by_code: dict[str, str] = {}
-    if lookup.codelist is not None and source.codelist is not None:
+    if lookup.codelist is not None and source is not None and source.codelist is not None:
         names = {t.code: v for v, t in lookup.codelist.terms.items()}
         by_code = {v: names[t.code] for v, t in source.codelist.terms.items() if t.code in names}
-    decoded = codes.map(by_code)
+    decoded = codes.map(by_code).astype(object)  # object even when no code decodes (all NaN)
     mapped, unmapped = lookup.map(codes.where(decoded.isna(), ""))
     decoded = decoded.fillna(mapped.where(mapped != "", np.nan))
     missing = decoded.isna() & (codes != "")

@@ -16,17 +16,20 @@ import pandas as pd
 
 from cdisc.errors import SpecError
 from cdisc.io.raw import read_header
-from cdisc.sdtm import algorithms as alg
+from cdisc.sdtm import context, registry
 from cdisc.sdtm.derive import DERIVATIONS
-from cdisc.specs import Specs
-from cdisc.terminology import StudyCT, build_lookup
+from cdisc.sdtm.trial_design import TrialDesign, criteria_text, parse_trial_design
+from cdisc.specs import DatasetSpec, Specs, model_variable
+from cdisc.terminology import StudyCT, build_lookup, normalise_one
 from cdisc.yamlsafe import load_yaml
 
 STUDY_KEYS = {"study", "subject_column", "sources", "ct_map", "visits", "epochs", "domains",
-              "usubjid"}
+              "usubjid", "trial_design"}
+# optional visit table columns, read by the trial design (TV): planned study day, start/end rules
+TV_COLUMNS = ("visitdy", "tvstrl", "tvenrl")
 DOMAIN_KEYS = {"domain", "records", "derivations"}
 BLOCK_KEYS = {"name", "source", "join", "filter", "variables", "supplemental",
-              "one_per_subject", "reject"}
+              "one_per_subject", "queries"}
 SUPP_KEYS = {"label", "eval"}
 
 
@@ -47,7 +50,8 @@ class RecordBlock:
     variables: dict[str, dict]
     supplemental: dict[str, dict] = field(default_factory=dict)  # QNAM -> {label, eval, rule}
     one_per_subject: dict | None = None  # {keep: first|last, order_by: COLUMN}
-    reject: list[dict] = field(default_factory=list)  # [{reason, when}]: inconsistent records
+    # [{when, issue, query, variable?}]: records kept as collected but listed as data issues
+    queries: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -56,6 +60,8 @@ class DomainMapping:
     blocks: list[RecordBlock]
     path: Path
     derivations: list[dict] = field(default_factory=list)  # domain-level, after DM is built
+    # SDTM model class variables the domain adds to the IG's (LBLLOQ, MHSTDY): SDTMIG 2.7
+    model_variables: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -71,6 +77,7 @@ class StudyConfig:
     visits: pd.DataFrame | None
     epochs: list[dict] = field(default_factory=list)
     usubjid_template: str = "{STUDYID}-{SUBJECT}"
+    trial_design: TrialDesign | None = None  # the study.yaml 'trial_design:' section, if any
 
 
 def _require_mapping(obj: Any, what: str, path: Path) -> dict:
@@ -125,8 +132,33 @@ def load_study(mapping_dir: Path, specs: Specs) -> StudyConfig:
                          sources=sources, domains=domains, study_ct=study_ct, visits=visits,
                          epochs=list(raw.get("epochs") or []),
                          usubjid_template=_usubjid_template(raw.get("usubjid"), path))
-    check_terminology(config, specs)
+    config.trial_design = _load_trial_design(raw, mapping_dir, path, specs, visits)
+    config.study_ct.maps.update(criteria_lists(config))
+    check_terminology(config, study_specs(config, specs))
     return config
+
+
+def criteria_lists(config: StudyConfig) -> dict[str, dict[str, str]]:
+    """The trial design's criteria as study lists TI_IETEST and TI_IECAT (IETESTCD -> text,
+    category), so IE takes IETEST and IECAT from the one place TI is built from."""
+    criteria = criteria_text(config)
+    return {"TI_IETEST": {normalise_one(code): text for code, (text, _) in criteria.items()},
+            "TI_IECAT": {normalise_one(code): cat for code, (_, cat) in criteria.items()}}
+
+
+def _load_trial_design(raw: dict, mapping_dir: Path, path: Path, specs: Specs,
+                       visits: pd.DataFrame | None) -> TrialDesign | None:
+    """The 'trial_design:' section, checked (None without one); its visit table defaults to
+    the study's."""
+    if "trial_design" not in raw:
+        return None
+    section = _require_mapping(raw["trial_design"], "'trial_design'", path)
+    table = (section.get("visits") or {}).get("table") \
+        if isinstance(section.get("visits"), dict) else None
+    if table and table != raw.get("visits"):
+        visits = _load_visits(_inside(mapping_dir, str(table), path))
+    return parse_trial_design(section, path, specs, visits, list(raw.get("epochs") or []),
+                              [str(d).upper() for d in raw.get("domains") or []])
 
 
 def _usubjid_template(value: object, path: Path) -> str:
@@ -150,7 +182,8 @@ def _load_visits(path: Path) -> pd.DataFrame:
     missing = [c for c in ("folder", "visitnum", "visit") if c not in header]
     if missing:
         raise SpecError(f"visit table lacks columns {missing}", file=str(path), row=0)
-    df = pd.DataFrame(rows, columns=["folder", "visitnum", "visit"]).fillna("")
+    optional = [c for c in TV_COLUMNS if c in header]
+    df = pd.DataFrame(rows, columns=["folder", "visitnum", "visit", *optional]).fillna("")
     if df["folder"].duplicated().any():
         raise SpecError("visit folders must be unique", file=str(path))
     df["folder"] = df["folder"].str.strip().str.upper()
@@ -186,15 +219,16 @@ def load_domain(path: Path, specs: Specs, sources: dict[str, Source]) -> DomainM
                 raise SpecError(f"records[{i}] joins unknown source {j!r}", file=str(path))
         variables = _require_mapping(b.get("variables") or {}, "variables", path)
         for var, rule in variables.items():
-            if not ds.has_variable(var):
+            if not ds.has_variable(var) and model_variable(ds, var) is None:
                 raise SpecError(f"{var} is not a {domain} variable in SDTMIG "
-                                f"{specs.standards['sdtm']['version']}", file=str(path))
+                                f"{specs.standards['sdtm']['version']} nor an SDTM model "
+                                f"{ds.dataset_class} class variable", file=str(path))
             if not isinstance(rule, dict):
                 raise SpecError(f"{var}: rule must be a mapping like {{assign: COLUMN}}",
                                 file=str(path))
             try:
-                alg.rule_algorithm(rule)
-                alg.rule_phase(rule)
+                registry.rule_algorithm(rule)
+                registry.rule_phase(rule)
             except SpecError as exc:
                 raise SpecError(f"{var}: {exc.message}", file=str(path)) from None
         supplemental = _load_supplemental(b.get("supplemental") or {}, path)
@@ -206,15 +240,16 @@ def load_domain(path: Path, specs: Specs, sources: dict[str, Source]) -> DomainM
                                      ("first", "last") and keep.get("order_by")):
             raise SpecError(f"records[{i}].one_per_subject needs keep (first or last) and "
                             "order_by (a raw column)", file=str(path))
-        rejects = list(b.get("reject") or [])
-        for r in rejects:
-            if not (isinstance(r, dict) and set(r) == {"reason", "when"}):
-                raise SpecError(f"records[{i}].reject entries need 'reason' and 'when'",
-                                file=str(path))
+        queries = list(b.get("queries") or [])
+        for q in queries:
+            if not (isinstance(q, dict) and {"when", "issue", "query"} <= set(q)
+                    <= {"when", "issue", "query", "variable"}):
+                raise SpecError(f"records[{i}].queries entries need 'when', 'issue' and 'query' "
+                                "(and optionally 'variable')", file=str(path))
         blocks.append(RecordBlock(name=str(b.get("name", f"records[{i}]")), source=source,
                                   join=joins, filter=flt, variables=variables,
                                   supplemental=supplemental, one_per_subject=keep,
-                                  reject=rejects))
+                                  queries=queries))
     if not blocks:
         raise SpecError("no 'records' blocks", file=str(path))
     derivations = list(raw.get("derivations") or [])
@@ -226,10 +261,30 @@ def load_domain(path: Path, specs: Specs, sources: dict[str, Source]) -> DomainM
         if not isinstance(params, dict):
             raise SpecError(f"derivation {next(iter(d))} needs a mapping of parameters like "
                             "{flag: VARIABLE, by: [...]}", file=str(path))
-        if not ds.has_variable(str(params.get("flag", ""))):
+        if "last_observation_before_exposure" in d and not ds.has_variable(
+                str(params.get("flag", ""))):
             raise SpecError(f"derivation flag {params.get('flag')!r} is not a {domain} variable",
                             file=str(path))
-    return DomainMapping(domain=domain, blocks=blocks, path=path, derivations=derivations)
+    mapped = list(dict.fromkeys(v for b in blocks for v in b.variables))
+    return DomainMapping(domain=domain, blocks=blocks, path=path, derivations=derivations,
+                         model_variables=_model_variables(ds, mapped))
+
+
+def study_specs(config: StudyConfig, specs: Specs) -> Specs:
+    """The IG's variables plus the SDTM model class variables the study's mapping adds."""
+    return specs.with_domain_variables({dm.domain: dm.model_variables for dm in config.domains})
+
+
+def _model_variables(ds: DatasetSpec, mapped: list[str]) -> list[str]:
+    """The mapped variables the IG domain lacks, plus the study days of mapped --STDTC/--ENDTC
+    where the IG has none (FDA business rule FB3202: --STDY whenever --STDTC is present)."""
+    extra = [v for v in mapped if not ds.has_variable(v)]
+    for dtc in mapped:
+        if dtc in (f"{ds.name}STDTC", f"{ds.name}ENDTC"):
+            dy = dtc[:-3] + "DY"
+            if not ds.has_variable(dy) and model_variable(ds, dy) is not None:
+                extra.append(dy)
+    return extra
 
 
 def _load_supplemental(spec: object, path: Path) -> dict[str, dict]:
@@ -246,7 +301,7 @@ def _load_supplemental(spec: object, path: Path) -> dict[str, dict]:
                             "<= 40 characters", file=str(path))
         algo = {k: v for k, v in rule.items() if k not in SUPP_KEYS}
         try:
-            alg.rule_algorithm(algo)
+            registry.rule_algorithm(algo)
         except SpecError as exc:
             raise SpecError(f"supplemental {qnam}: {exc.message}", file=str(path)) from None
         out[qnam] = {"label": label, "eval": str(rule.get("eval", "")), "rule": algo}
@@ -260,7 +315,7 @@ def check_terminology(config: StudyConfig, specs: Specs) -> None:
         for block in dm.blocks:
             for var, rule in block.variables.items():
                 default = ds.variable(var).codelist
-                for cl in alg.rule_codelists(rule, default):
+                for cl in registry.rule_codelists(rule, default):
                     if cl == "<none>":
                         raise SpecError(f"{var}: assign_ct needs a codelist (the IG names none)",
                                         file=str(dm.path))
@@ -269,7 +324,7 @@ def check_terminology(config: StudyConfig, specs: Specs) -> None:
                     except SpecError as exc:
                         raise SpecError(f"{var}: {exc.message}", file=str(dm.path)) from None
                 code = default if default in specs.codelists else None
-                for value in alg.rule_hardcodes(rule):
+                for value in registry.rule_hardcodes(rule):
                     if code and not specs.codelists[code].extensible \
                             and str(value) not in specs.codelists[code].terms:
                         raise SpecError(f"{var}: hardcoded {value!r} is not in non-extensible "
@@ -298,15 +353,15 @@ def check_against_files(config: StudyConfig, raw_dir: Path) -> dict[str, list[st
     for dm in config.domains:
         for block in dm.blocks:
             rules = [*block.variables.values(), *(q["rule"] for q in block.supplemental.values())]
-            refs = [r for rule in rules for r in alg.rule_columns(rule)]
+            refs = [r for rule in rules for r in registry.rule_columns(rule)]
             if block.filter:
-                refs += alg.condition_columns(block.filter["when"])
-            for r in block.reject:
-                refs += alg.condition_columns(r["when"])
+                refs += context.condition_columns(block.filter["when"])
+            for r in block.queries:
+                refs += context.condition_columns(r["when"])
             if block.one_per_subject:
                 refs.append(block.one_per_subject["order_by"])
             for ref in refs:
-                alias, col = alg.qualify(ref, block.source, set(block.join)).split(".", 1)
+                alias, col = context.qualify(ref, block.source, set(block.join)).split(".", 1)
                 if alias not in [block.source, *block.join]:
                     raise SpecError(f"{ref}: source {alias} is not the block's source or a join",
                                     file=str(dm.path))

@@ -215,11 +215,22 @@ def lb_nrind(rule: Rule, pkg: Package) -> list[Finding]:
     value = pd.to_numeric(lb["LBSTRESN"], errors="coerce")
     low = pd.to_numeric(lb["LBSTNRLO"], errors="coerce")
     high = pd.to_numeric(lb["LBSTNRHI"], errors="coerce")
-    bad = ((lb["LBNRIND"] == "LOW") & ~(value < low)) | \
-        ((lb["LBNRIND"] == "HIGH") & ~(value > high)) | \
-        ((lb["LBNRIND"] == "NORMAL") & ((value < low) | (value > high)))
+    # a censored result ('<0.1') has its range as text in LBSTNRC ('1.8-7.7', CG0180-CG0183)
+    text_range = lb.get("LBSTNRC", pd.Series("", index=lb.index)).astype(str).str.extract(
+        r"^\s*(-?[0-9.]+)\s*-\s*(-?[0-9.]+)\s*$")
+    low = low.fillna(pd.to_numeric(text_range[0], errors="coerce"))
+    high = high.fillna(pd.to_numeric(text_range[1], errors="coerce"))
+    censored = lb.get("LBSTRESC", pd.Series("", index=lb.index)).astype(str).str.extract(
+        r"^\s*(<=?|>=?)\s*([0-9]*\.?[0-9]+)\s*$")
+    op, limit = censored[0].fillna(""), pd.to_numeric(censored[1], errors="coerce")
+    below = value.isna() & (((op == "<") & (limit <= low)) | ((op == "<=") & (limit < low)))
+    above = value.isna() & (((op == ">") & (limit >= high)) | ((op == ">=") & (limit > high)))
+    bad = ((lb["LBNRIND"] == "LOW") & ~((value < low) | below)) | \
+        ((lb["LBNRIND"] == "HIGH") & ~((value > high) | above)) | \
+        ((lb["LBNRIND"] == "NORMAL") & ((value < low) | (value > high) | value.isna()))
     return _finding(rule, "LB", "LBNRIND", bad, lb["LBNRIND"],
-                    "LBNRIND inconsistent with LBSTRESN and LBSTNRLO/LBSTNRHI")
+                    "LBNRIND inconsistent with LBSTRESN (or a censored LBSTRESC) and the "
+                    "standard range")
 
 
 def rs_response_codelist(rule: Rule, pkg: Package) -> list[Finding]:

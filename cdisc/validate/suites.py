@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc.dates import ISO8601_DTC_REGEX
+from cdisc.dates import ISO8601_DTC_REGEX, ISO8601_DURATION_REGEX
 from cdisc.specs import Specs, _placeholder_regex, load_specs
 from cdisc.validate.model import MAX_ROWS, Finding
 
@@ -85,8 +85,10 @@ def suite_for(dataset: str, specs: Specs, columns: list[str] | None = None) -> d
         out.append(_exp("expect_column_value_lengths_to_be_between", "GX.CHAR.MAX200", "error",
                         name, column=name, max_value=200))
         if v.is_iso8601:
+            regex = ISO8601_DURATION_REGEX if "duration" in v.value_domain \
+                else ISO8601_DTC_REGEX
             out.append(_exp("expect_column_values_to_match_regex", "GX.ISO8601", "error", name,
-                            column=name, regex=f"^$|{ISO8601_DTC_REGEX}"))
+                            column=name, regex=f"^$|{regex}"))
         codelist = specs.codelists.get(v.codelist or "")
         if codelist is not None and not codelist.extensible:
             out.append(_exp("expect_column_values_to_be_in_set", "GX.CT.NONEXTENSIBLE", "error",
