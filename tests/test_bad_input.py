@@ -752,3 +752,28 @@ def test_subprocess_stderr_is_one_line_without_traceback(study, case: str) -> No
     assert "Traceback" not in proc.stderr
     assert_no_debris(out)
     assert not (out.parent / "PWNED_BY_YAML").exists()
+
+
+def test_ae_term_over_200_characters_goes_on_in_suppae(study) -> None:
+    """SDTMIG v3.4 section 4.5.3.2: a 250-character verbatim term keeps its first 200
+    characters (cut between words) in AETERM and the rest in SUPPAE QNAM AETERM1; the run is
+    clean, nothing is lost."""
+    raw, mapping, out = study
+    words = [f"word{i:03d}" for i in range(32)]   # 32 x 7 characters + 31 blanks = 255
+    term = " ".join(words)
+    assert len(term) == 255
+    sub(raw / "ae.csv", ",fever,", f",{term},")
+    result = sdtm(raw, mapping, out)
+    assert result.exit_code == 0, result.output
+    import pyreadstat
+
+    ae, _ = pyreadstat.read_xport(str(out / "ae.xpt"))
+    supp, _ = pyreadstat.read_xport(str(out / "suppae.xpt"))
+    kept = ae[ae["AETERM"].str.startswith("word000")]
+    assert len(kept) == 1
+    # 25 words and 24 blanks = 199 characters fit in 200; the 26th word would not
+    assert kept["AETERM"].iloc[0] == " ".join(words[:25])
+    rest = supp[(supp["QNAM"] == "AETERM1") & (supp["USUBJID"] == kept["USUBJID"].iloc[0])]
+    assert rest["QVAL"].tolist() == [" ".join(words[25:])]
+    assert rest["QLABEL"].tolist() == ["Reported Term for the Adverse Event 1"]
+    assert rest["IDVARVAL"].tolist() == [str(int(kept["AESEQ"].iloc[0]))]

@@ -37,9 +37,11 @@ def test_standard_values_units_and_text() -> None:
     value = run({"standard_value": STD}, LAB)
     text = run({"standard_text": STD}, LAB)
     unit = run({"standard_unit": STD}, LAB)
-    # 1.2 x 17.1 = 20.52; 1 x 88.4; 8.5 x 10; 1520 /uL x 0.001; censored; 90 x 0.0555 = 4.995
-    assert list(value.values[:6].fillna(-1)) == [20.52, 88.4, 85.0, 1.52, -1, 4.995]
-    assert list(text.values[:6]) == ["20.52", "88.4", "85", "1.52", "<0.1", "4.995"]
+    # at the collected precision (significant digits, at least 2; trailing zeros of a whole
+    # number do not count): 1.2 x 17.1 = 20.52 -> 21; 1 x 88.4 -> 88 (2 digits at least);
+    # 8.5 x 10 = 85; 1520 /uL x 0.001 = 1.52 (3 digits); censored; 90 x 0.0555 = 4.995 -> 5.0
+    assert list(value.values[:6].fillna(-1)) == [21.0, 88.0, 85.0, 1.52, -1, 5.0]
+    assert list(text.values[:6]) == ["21", "88", "85", "1.52", "<0.1", "5.0"]
     assert list(unit.values[:6]) == ["umol/L", "umol/L", "g/L", "10^9/L", "10^9/L", "mmol/L"]
     assert value.errors.iloc[6] == "result is not a number"
     assert value.errors.iloc[7] == "no conversion for this test and unit in specs/lb_units.csv"
@@ -93,6 +95,16 @@ def test_ctcae_grade_boundaries(test: str, value: float, lln: float, uln: float,
     r = run({"ctcae_grade": {}}, {"LBTESTCD": [test], "LBSTRESN": [float(value)],
                                   "LBSTNRLO": [float(lln)], "LBSTNRHI": [float(uln)]})
     assert r.values.iloc[0] == grade
+
+
+@pytest.mark.parametrize("text,digits", [
+    ("89", 2), ("0.67", 2), ("1.20", 3), ("<0.10", 2), ("125000", 3), ("4500", 2), ("1", 2),
+    ("100.0", 4), ("0.0555", 3), ("-3.25", 3), ("BLQ", None), ("", None), ("1e3", None)])
+def test_significant_digits_of_collected_numbers(text: str, digits: int | None) -> None:
+    from cdisc.sdtm.findings import significant_digits
+
+    got = significant_digits(pd.Series([text], dtype=object)).iloc[0]
+    assert (np.isnan(got) if digits is None else got == digits), got
 
 
 def test_censored_results_get_the_indicator_their_limit_decides() -> None:
@@ -159,8 +171,14 @@ def test_unscheduled_visitnum() -> None:
         "VISITNUM": [3.0, np.nan, np.nan, 5.0, np.nan, np.nan],
         "LBDTC": ["2021-01-10", "2021-01-11", "2021-01-12T10:00", "2021-01-17", "2021-01-20",
                   "2021-02-01"]})
-    assert list(derive.derive_unscheduled_visitnum(table, "LBDTC")) == \
-        [3.0, 3.01, 3.02, 5.0, 5.01, 0.01]
+    visitnum = derive.derive_unscheduled_visitnum(table, "LBDTC")
+    assert list(visitnum) == [3.0, 3.01, 3.02, 5.0, 5.01, 0.01]
+    # one VISIT per VISITNUM (CORE-000361); an unscheduled visit without a date keeps its name
+    visit = derive.derive_unscheduled_visit(
+        pd.concat([table["VISIT"], pd.Series(["UNSCHEDULED"])], ignore_index=True),
+        pd.concat([visitnum, pd.Series([np.nan])], ignore_index=True))
+    assert list(visit) == ["DAY 0", "UNSCHEDULED 3.01", "UNSCHEDULED 3.02", "DAY 7",
+                           "UNSCHEDULED 5.01", "UNSCHEDULED 0.01", "UNSCHEDULED"]
 
 
 def test_epoch_windows() -> None:

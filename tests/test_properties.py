@@ -91,6 +91,25 @@ def _ctx(mapped: dict[str, pd.Series]) -> Context:
                    mapped=mapped)
 
 
+def _at_collected_precision(text: str, factor: float) -> float:
+    """collected x factor rounded to the collected number's significant digits (factor 1:
+    the collected number itself), by decimal arithmetic, independent of the code under test."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    collected = Decimal(text)
+    if factor == 1:
+        return float(collected)
+    digits = text.lstrip("-").replace(".", "").lstrip("0")
+    if "." not in text:  # trailing zeros of a whole number are not significant
+        digits = digits.rstrip("0")
+    digits = max(len(digits), 2) if digits else 0  # at least two significant digits
+    product = collected * Decimal(repr(float(factor)))
+    if product == 0 or digits == 0:
+        return float(product)
+    exponent = product.adjusted() - digits + 1
+    return float(product.quantize(Decimal(1).scaleb(exponent), rounding=ROUND_HALF_UP))
+
+
 CONVERSIONS = sorted(load_unit_conversions().items())
 
 
@@ -99,8 +118,9 @@ CONVERSIONS = sorted(load_unit_conversions().items())
                           st.floats(0.001, 1e5, allow_nan=False),
                           st.floats(0.001, 1e4), st.floats(1, 50)), min_size=1, max_size=30))
 def test_unit_conversion_scales_results_and_ranges_alike(rows) -> None:
-    """Standard value = collected x factor (6 decimals); the character result is the same number;
-    the reference range indicator is the same in collected and standard units."""
+    """Standard value = collected x factor at the collected precision (significant digits,
+    half away from zero, computed here with decimal arithmetic); the character result is the same
+    number; the reference range indicator is the same in collected and standard units."""
     tests = pd.Series([r[0][0][0] for r in rows], dtype=object)
     units = pd.Series([r[0][0][1] for r in rows], dtype=object)
     factors = np.array([r[0][1][1] for r in rows])
@@ -111,7 +131,8 @@ def test_unit_conversion_scales_results_and_ranges_alike(rows) -> None:
     ctx = _ctx({"LBTESTCD": tests, "LBORRESU": units, "LBORRES": text})
     stresn = apply_standard_value(ctx, {}).values
     stresc = apply_standard_text(ctx, {}).values
-    assert np.allclose(stresn, np.round(value * factors, 6), rtol=0, atol=1e-6)
+    expected = [_at_collected_precision(t, f) for t, f in zip(text, factors, strict=True)]
+    assert np.allclose(stresn, expected, rtol=1e-12, atol=1e-9)
     assert (stresc.astype(float) == stresn).all()
     collected = apply_reference_range(_ctx({"LBSTRESN": pd.Series(value),
                                             "LBSTNRLO": pd.Series(low),

@@ -21,6 +21,8 @@ METHODS = {
                "filled with the raw subject identifier.",
     "SEQ": "Sequential number 1..n within USUBJID after sorting the subject's records by the "
            "dataset keys, then by source file and row (stable for reordered input).",
+    "VISIT": "The planned visit's name from the visit table; an unscheduled visit is "
+             "UNSCHEDULED followed by its VISITNUM (e.g. UNSCHEDULED 9.01).",
     "DY": "Study day of the date relative to DM.RFSTDTC: date - RFSTDTC + 1 on or after "
           "RFSTDTC, date - RFSTDTC before it (no day 0); null when either date is partial.",
     "LOBXFL": "Y on the last record with a result on or before DM.RFXSTDTC (first exposure) per "
@@ -169,6 +171,17 @@ def derive_unscheduled_visitnum(table: pd.DataFrame, date_col: str,
     values = visits.merge(based[["USUBJID", "when", "visitnum"]], on=["USUBJID", "when"])
     visitnum.loc[values["row"].to_numpy()] = values["visitnum"].to_numpy()
     return visitnum
+
+
+def derive_unscheduled_visit(visit: pd.Series, visitnum: pd.Series,
+                             unscheduled: str = "UNSCHEDULED") -> pd.Series:
+    """VISIT of an unscheduled visit names its number ("UNSCHEDULED 9.01"), so that one VISIT
+    is one VISITNUM (CDISC CORE-000361)."""
+    hit = (visit == unscheduled) & visitnum.notna()
+    if not hit.any():
+        return visit
+    names = {n: f"{unscheduled} {n:.2f}" for n in visitnum[hit].unique()}
+    return visit.mask(hit, visitnum[hit].map(names)).astype(object)
 
 
 def derive_last_obs_before_exposure(table: pd.DataFrame, dm: pd.DataFrame, date_col: str,

@@ -57,7 +57,6 @@ class Engine:
         self.specs = study_specs(config, specs)  # idempotent: map_raw may have done it already
         self.ledger = Ledger()
         self._lookups: dict[str, CTLookup] = {}
-        self.derived_methods: dict[tuple[str, str], str] = {}
 
     # -- helpers ---------------------------------------------------------------------------------
     def lookup(self, name: str) -> CTLookup:
@@ -284,7 +283,36 @@ class Engine:
         return table
 
     def run(self, raw_dir: Path) -> MappingResult:
+        """The stages in order, each a step of its own (see the module docstring)."""
         raw = self.read_sources(raw_dir)
+        outputs = self.map_all_blocks(raw)
+        self.map_all_phase2(outputs)
+        tables = {d: pd.concat([self.block_table(d, o) for o in outs], ignore_index=True)
+                  for d, outs in outputs.items()}
+        self.mark_mapped(outputs, raw)
+        del raw
+        origins = {d: _merge_origins(outs) for d, outs in outputs.items()}
+        methods = {d: {v: r["method"] for o in outs for v, r in o.block.variables.items()
+                       if r.get("method")} for d, outs in outputs.items()}
+        datasets, traces, empty = {}, [], []
+        dm_table = tables["DM"]
+        for d in list(tables):
+            built = self.build_domain(d, tables.pop(d), dm_table, outputs[d], origins[d],
+                                      methods[d])
+            if built is None:  # a form with no records yet: no domain is submitted for it
+                empty.append(d)
+                continue
+            dataset, trace, supp = built
+            datasets[d] = dataset
+            traces.append(trace)
+            if supp is not None:
+                datasets[supp.name] = supp
+        trace = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame()
+        return MappingResult(datasets, self.ledger.reject_table(), self.ledger.reconciliation(),
+                             trace, self.ledger.issue_table(), empty)
+
+    def map_all_blocks(self, raw: dict[str, pd.DataFrame]) -> dict[str, list[BlockOutput]]:
+        """Phase 1 of every domain in mapping order; DM first, its subjects bound the rest."""
         outputs: dict[str, list[BlockOutput]] = {}
         subjects: pd.Index | None = None
         for dm in self.config.domains:
@@ -297,22 +325,25 @@ class Engine:
                                      file=", ".join(files))
         if subjects is None:
             raise SpecError("the mapping has no DM domain: every study needs one")
+        return outputs
+
+    def map_all_phase2(self, outputs: dict[str, list[BlockOutput]]) -> None:
+        """Variables that read other built domains (DM's reference dates from EX)."""
         # phase-1 tables are built only for the domains phase-2 rules read (DM reads EX, DS)
         phase1 = _LazyTables(lambda d: pd.concat([self.block_table(d, o) for o in outputs[d]],
                                                  ignore_index=True), outputs)
         for dm in self.config.domains:
             for out in outputs[dm.domain]:
                 self.map_phase2(dm.domain, out, phase1)
-        del phase1
-        tables = {d: pd.concat([self.block_table(d, o) for o in outs], ignore_index=True)
-                  for d, outs in outputs.items()}
-        # from here on only the bookkeeping columns of the raw rows are needed
-        for outs in outputs.values():
+
+    def mark_mapped(self, outputs: dict[str, list[BlockOutput]],
+                    raw: dict[str, pd.DataFrame]) -> None:
+        """Record in the ledger every raw row that made a record (joined forms' rows too)."""
+        for outs in outputs.values():  # from here on only the rows' bookkeeping is needed
             for o in outs:
                 o.frame = o.frame[[FILE_COL, ROW_COL, SUBJ]]
                 o.values = {}
-        raw = {alias: df[[ROW_COL, SUBJ]] for alias, df in raw.items()}
-        for d, outs in outputs.items():
+        for outs in outputs.values():
             for o in outs:
                 self.ledger.mark(o.block.source, o.frame[ROW_COL], "mapped")
                 for alias in o.block.join:
@@ -321,40 +352,34 @@ class Engine:
                     matched = raw[alias][SUBJ].isin(o.frame[SUBJ]) & \
                         self.ledger.not_rejected(alias)
                     self.ledger.mark(alias, raw[alias].loc[matched, ROW_COL], "mapped")
-        origins = {d: _merge_origins(outs) for d, outs in outputs.items()}
-        methods = {d: {v: r["method"] for o in outs for v, r in o.block.variables.items()
-                       if r.get("method")} for d, outs in outputs.items()}
-        datasets, traces, empty = {}, [], []
-        dm_table = tables["DM"]
-        for d in list(tables):
-            table = self.derive_shared(d, tables.pop(d), dm_table)
-            table = self.derive_domain(d, table, dm_table)
-            supp_specs = {q: spec for o in outputs[d] for q, spec in o.block.supplemental.items()}
-            supp_specs.update(self.move_overflow_text(d, table, origins[d]))
-            supp = self.to_supp(d, table, supp_specs, origins[d])
-            for (dom, var), text in self.derived_methods.items():
-                if dom == d:
-                    origins[d][var], methods[d][var] = "Derived", text
-            dataset, trace = self.to_dataset(d, table, origins[d], methods[d])
-            if dataset.data.empty:  # a form with no records yet: no domain is submitted for it
-                empty.append(d)
-                continue
-            datasets[d] = dataset
-            traces.append(trace)
-            if supp is not None:
-                datasets[supp.name] = supp
-        trace = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame()
-        return MappingResult(datasets, self.ledger.reject_table(), self.ledger.reconciliation(),
-                             trace, self.ledger.issue_table(), empty)
 
-    def derive_domain(self, domain: str, table: pd.DataFrame, dm: pd.DataFrame) -> pd.DataFrame:
-        """Domain-level derivations the mapping asks for (e.g. LBLOBXFL)."""
+    def build_domain(self, domain: str, table: pd.DataFrame, dm_table: pd.DataFrame,
+                     outputs: list[BlockOutput], origins: dict[str, str],
+                     methods: dict[str, str]
+                     ) -> tuple[Dataset, pd.DataFrame, Dataset | None] | None:
+        """Shared and domain derivations, SUPP--, then the Dataset; None without records."""
+        table = self.derive_shared(domain, table, dm_table)
+        table, derived = self.derive_domain(domain, table, dm_table)
+        for var, text in derived.items():
+            origins[var], methods[var] = "Derived", text
+        supp_specs = {q: spec for o in outputs for q, spec in o.block.supplemental.items()}
+        supp_specs.update(self.move_overflow_text(domain, table, origins))
+        supp = self.to_supp(domain, table, supp_specs, origins)
+        dataset, trace = self.to_dataset(domain, table, origins, methods)
+        if dataset.data.empty:
+            return None
+        return dataset, trace, supp
+
+    def derive_domain(self, domain: str, table: pd.DataFrame, dm: pd.DataFrame
+                      ) -> tuple[pd.DataFrame, dict[str, str]]:
+        """Domain-level derivations the mapping asks for (LBLOBXFL, non-continuous ranges);
+        returns the table and the define method of each variable derived."""
         mapping = next(m for m in self.config.domains if m.domain == domain)
+        derived: dict[str, str] = {}
         for entry in mapping.derivations:
             if "noncontinuous_ranges" in entry:
                 table, methods = derive.derive_noncontinuous_ranges(table, domain)
-                for var, text in methods.items():
-                    self.derived_methods[(domain, var)] = text
+                derived.update(methods)
                 continue
             params = entry["last_observation_before_exposure"]
             flag = params["flag"]
@@ -362,8 +387,8 @@ class Engine:
                 table, dm, params.get("date", f"{domain}DTC"),
                 params.get("result", f"{domain}STRESC"), list(params.get("by", [])),
                 params.get("reference", "RFXSTDTC"), f"{domain}SEQ")
-            self.derived_methods[(domain, flag)] = derive.METHODS["LOBXFL"]
-        return table
+            derived[flag] = derive.METHODS["LOBXFL"]
+        return table, derived
 
     def derive_shared(self, domain: str, table: pd.DataFrame, dm: pd.DataFrame) -> pd.DataFrame:
         ds = self.specs.dataset(domain)
@@ -373,6 +398,7 @@ class Engine:
         start = derive.start_date_column(list(table.columns), domain)
         if "VISIT" in table and "VISITNUM" in table and start:
             table["VISITNUM"] = derive.derive_unscheduled_visitnum(table, start)
+            table["VISIT"] = derive.derive_unscheduled_visit(table["VISIT"], table["VISITNUM"])
         if ds.has_variable("EPOCH") and self.config.epochs and start and domain != "DM":
             table["EPOCH"] = derive.derive_epoch(table[start], table["USUBJID"], dm,
                                                  self.config.epochs)

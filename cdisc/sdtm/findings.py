@@ -17,11 +17,55 @@ from cdisc.specs import load_ctcae_grades, load_unit_conversions
 CENSORED = r"^\s*([<>]=?)\s*([0-9]*\.?[0-9]+)\s*$"
 
 
-def _number_text(values: pd.Series) -> pd.Series:
-    """Numbers as plain text: up to 6 decimals, no trailing zeros ('20.52', '3', '0.0555')."""
-    uniq = values.dropna().unique()
-    text = {v: np.format_float_positional(round(float(v), 6), trim="-") for v in uniq}
-    return values.map(text).fillna("").astype(object)
+def _number_text(values: pd.Series, decimals: pd.Series) -> pd.Series:
+    """Numbers as plain text with the decimals their precision gives ('5.0' for 4.995 from 90,
+    '1.520', '21'), trimmed where the precision is unknown; one str per distinct value."""
+    decimals = decimals.reindex(values.index)
+    out = pd.Series("", index=values.index, dtype=object)
+    unknown = values.notna() & decimals.isna()  # no collected digits (BLQ): plain, trimmed
+    plain = {v: np.format_float_positional(round(float(v), 6), trim="-")
+             for v in values[unknown].unique()}
+    out[unknown] = values[unknown].map(plain)
+    for d in decimals[values.notna()].dropna().unique():  # a handful of precisions
+        rows = values.notna() & (decimals == d)
+        text = {v: f"{v:.{int(d)}f}" for v in values[rows].unique()}
+        out[rows] = values[rows].map(text)
+    return out
+
+
+MIN_DIGITS = 2  # a converted result keeps at least two significant digits
+
+
+def significant_digits(values: pd.Series) -> pd.Series:
+    """Significant digits of collected number text, at least two: '89' 2, '0.67' 2, '1.20' 3,
+    '<0.10' 2, '125000' 3 and '4500' 2 (trailing zeros of a whole number are not significant),
+    '1' 2; NaN when the text is not a number (a word such as BLQ)."""
+    text = values.astype(str).str.strip().str.replace(r"^[<>]=?\s*", "", regex=True)
+    number = text.str.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)")
+    whole = ~text.str.contains(".", regex=False)
+    digits = text.str.replace(r"[-+.]", "", regex=True).str.lstrip("0")
+    digits = digits.where(~whole, digits.str.rstrip("0"))
+    count = digits.str.len().clip(lower=MIN_DIGITS)
+    return count.where(number & (digits != ""), np.nan).astype("float64")
+
+
+def round_significant(values: pd.Series, digits: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(values rounded half away from zero to the given significant digits, the decimals that
+    leaves; 6 decimals where the digits are unknown): a converted result keeps the precision it
+    was collected with (89 mg/dL glucose x 0.0555 is 4.9 mmol/L, not 4.9395)."""
+    x = values.to_numpy(dtype="float64")
+    n = digits.reindex(values.index).to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        magnitude = np.floor(np.log10(np.abs(x)))
+        decimals = np.where(np.isnan(n), 6, n - 1 - magnitude)
+        decimals = np.where(np.isfinite(decimals), decimals, 6)
+        scale = 10.0 ** decimals
+        # the small nudge keeps binary halves (4.25 stored as 4.2499999) rounding up
+        rounded = np.sign(x) * np.floor(np.abs(x) * scale + 0.5 + 1e-9) / scale
+    rounded = np.where(x == 0, 0.0, rounded)
+    return (pd.Series(rounded, index=values.index),
+            pd.Series(np.where(np.isnan(n), np.nan, np.clip(decimals, 0, None)),
+                      index=values.index))
 
 
 def _conversion(ctx: Context, spec: dict) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -76,21 +120,24 @@ def _below_limit(ctx: Context, spec: dict, raw: pd.Series, value: pd.Series,
     return value, operator, bad
 
 
-def _standard(ctx: Context, spec: dict) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series]:
+def _standard(ctx: Context, spec: dict
+              ) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, pd.Series]:
     raw = ctx.variable(spec.get("value", "LBORRES"))
     value, operator, bad = _below_limit(ctx, spec, raw, *_parse(raw))
     factor, std_unit, unknown = _conversion(ctx, spec)
-    converted = (value * factor).round(6)
+    digits = on_distinct(significant_digits, raw.astype(object).where(raw.notna(), ""))
+    rounded, decimals = round_significant(value * factor, digits)
+    converted = rounded.where(factor != 1, value)  # factor 1: the number as collected
     errors = pd.Series("", index=value.index, dtype=object)
     errors = errors.mask(bad, "result is not a number")
     errors = errors.mask(~bad & value.notna() & unknown,
                          "no conversion for this test and unit in specs/lb_units.csv")
-    return converted, operator, std_unit, errors
+    return converted, operator, std_unit, errors, decimals
 
 
 def apply_standard_value(ctx: Context, params: Any) -> Result:
     """Numeric result in the standard unit (censored '<0.1' results have none)."""
-    converted, operator, _, errors = _standard(ctx, params or {})
+    converted, operator, _, errors, _ = _standard(ctx, params or {})
     return Result(converted.where((operator == "") & (errors == ""), np.nan), errors)
 
 
@@ -98,10 +145,17 @@ def apply_standard_text(ctx: Context, params: Any) -> Result:
     """Character result in the standard unit: '20.52', or '<0.1' for a censored result. A result
     that is not a number ('see comment') is kept as collected, and is an error to query."""
     spec = params or {}
-    converted, operator, _, errors = _standard(ctx, spec)
-    text = (operator + _number_text(converted)).where(converted.notna(), "")
+    converted, operator, _, errors, decimals = _standard(ctx, spec)
+    text = (operator + _number_text(converted, decimals)).where(converted.notna(), "")
     collected = ctx.variable(spec.get("value", "LBORRES")).astype(object)
     collected = collected.where(collected.notna(), "").astype(str).str.strip()
+    # unconverted (factor 1): the number as collected, leading zeros and '+' aside ('067.0')
+    factor, _, _ = _conversion(ctx, spec)
+    as_collected = collected.str.replace(r"\s+", "", regex=True).str.replace(
+        r"^([<>]=?)?\+?0*(?=\d)", r"\1", regex=True)
+    same = (factor == 1) & converted.notna() & \
+        collected.str.fullmatch(r"(?:[<>]=?\s*)?\+?(?:\d+\.?\d*|\.\d+)")
+    text = text.where(~same, as_collected)
     not_number = errors == "result is not a number"
     return Result(text.where(errors == "", "").where(~not_number, collected).astype(object),
                   errors)
