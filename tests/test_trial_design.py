@@ -407,10 +407,11 @@ def test_unscheduled_visit_has_svupdes(demo) -> None:
     raw = {r["LBDAT"] for r in raw_rows("lb.csv")
            if r["SUBJECT"] == "920-002" and r["FOLDER"] == "UNSCHEDULED"}
     assert raw == {"2020-09-09"}
-    # the last planned visit before it was MONTH 3 (VISITNUM 14): 14 + 0.01
+    # the last planned visit before it was MONTH 3 (VISITNUM 14): 14 + 0.01; VISIT names the
+    # number, one VISIT per VISITNUM (CG0035, SDTMIG 3.4 4.4.5)
     row = sv[(sv["USUBJID"] == usubjid("920-002")) & (sv["VISITNUM"] == 14.01)].iloc[0]
     assert (row["VISIT"], row["SVPRESP"], row["SVOCCUR"], row["SVSTDTC"], row["SVENDTC"]) == \
-        ("UNSCHEDULED", "", "", "2020-09-09", "2020-09-09")
+        ("UNSCHEDULED 14.01", "", "", "2020-09-09", "2020-09-09")
     assert row["SVUPDES"] == "Unscheduled visit: Laboratory Test Results"
     assert np.isnan(row["VISITDY"])
 

@@ -228,10 +228,14 @@ def derive_noncontinuous_ranges(table: pd.DataFrame, domain: str
     if not noncontinuous.any():
         return table, {}
     lo, hi = f"{domain}STNRLO", f"{domain}STNRHI"
-    text = _range_text(table.get(lo), table.get(hi), table.index)
+    rows = table.index[noncontinuous]  # a few records: the range text only for them
+    text = _range_text(table[lo].loc[rows] if lo in table else None,
+                       table[hi].loc[rows] if hi in table else None, rows)
     stnrc = f"{domain}STNRC"
     current = table[stnrc] if stnrc in table else pd.Series("", index=table.index, dtype=object)
-    table[stnrc] = current.astype(object).mask(noncontinuous & (text != ""), text)
+    current = current.astype(object).copy()
+    current.loc[rows] = current.loc[rows].mask(text != "", text)
+    table[stnrc] = current
     for col in (f"{domain}ORNRLO", f"{domain}ORNRHI"):
         if col in table:
             table[col] = table[col].astype(object).mask(noncontinuous, "")
