@@ -2,13 +2,14 @@
 #   make demo   installs the tool and runs the whole pipeline on the embedded demo study (out/)
 #   make test   installs the tool with its test extras and runs the test suite
 # Other targets:
-#   make lock         refresh requirements/*.txt after a dependency change in pyproject.toml
+#   make lock         refresh uv.lock and requirements/*.txt after a dependency change
 #   make fresh-check  clone, new venvs, empty pip cache, both commands on each tested Python
 PYTHON ?= python3
 VENV ?= .venv
 VPY := $(VENV)/bin/python
 PIP_INSTALL := $(VPY) -m pip install --quiet --disable-pip-version-check
-# uv resolves the lock (one universal file for every Python and platform); pip installs it
+# uv resolves the lock (uv.lock: one universal file for every Python and platform); pip installs
+# its exports in requirements/
 UV_VERSION := 0.13.9
 LOCK_PYTHON := 3.11
 
@@ -33,15 +34,15 @@ demo: install
 test: install-dev
 	$(VPY) -m pytest
 
-# uv lives in its own venv (.uv/) so that .venv holds exactly the locked packages
+# uv.lock is the lock (uv, in its own venv .uv/ so that .venv holds exactly the locked packages);
+# requirements/*.txt are its exports with hashes, which plain pip installs
+UV := .uv/bin/uv
+EXPORT := $(UV) export --frozen --format requirements-txt --no-emit-project --no-dev --group build --quiet
 lock:
-	@test -x .uv/bin/uv || ($(PYTHON) -m venv .uv && .uv/bin/python -m pip install --quiet uv==$(UV_VERSION))
-	.uv/bin/uv pip compile pyproject.toml requirements/build.in -c requirements/one-version.txt \
-		--universal --generate-hashes --python-version $(LOCK_PYTHON) --quiet \
-		-o requirements/runtime.txt
-	.uv/bin/uv pip compile pyproject.toml requirements/build.in -c requirements/one-version.txt \
-		--extra dev --universal --generate-hashes --python-version $(LOCK_PYTHON) --quiet \
-		-o requirements/dev.txt
+	@test -x $(UV) || ($(PYTHON) -m venv .uv && .uv/bin/python -m pip install --quiet uv==$(UV_VERSION))
+	$(UV) lock --python $(LOCK_PYTHON) --quiet
+	$(EXPORT) -o requirements/runtime.txt
+	$(EXPORT) --extra dev -o requirements/dev.txt
 
 fresh-check:
 	bash tools/fresh_check.sh
