@@ -102,10 +102,13 @@ class Specs:
 
     def with_domain_variables(self, extra: dict[str, list[str]]) -> Specs:
         """These specs with model class variables added to some domains (see with_model_variables)."""
+        missing = {name: names for name, names in extra.items()
+                   if any(not self.dataset(name).has_variable(n) for n in names)}
+        if not missing:  # already added (map_raw's specs handed to the engine)
+            return self
         datasets = dict(self.datasets)
-        for name, names in extra.items():
-            if names:
-                datasets[name] = with_model_variables(self.dataset(name), names)
+        for name, names in missing.items():
+            datasets[name] = with_model_variables(self.dataset(name), names)
         return Specs(datasets=datasets, codelists=self.codelists, standards=self.standards)
 
     def codelist(self, code_or_name: str) -> Codelist:

@@ -129,3 +129,45 @@ def test_rule_validation() -> None:
 def test_normalise() -> None:
     assert list(normalise(pd.Series(["  Not  Hispanic ", "µg/L", None]))) == \
         ["not hispanic", "ug/l", ""]
+
+
+def _subject_ctx(frame: dict, subjects: list[str], domains: dict | None = None
+                 ) -> context.Context:
+    df = pd.DataFrame({f"f.{k}": v for k, v in frame.items()})
+    return context.Context(df, "f", "X", False, lambda name: None, None, domains,
+                           pd.Series(subjects, dtype=object), None)
+
+
+def test_prior_condition_needs_an_earlier_row_of_the_same_subject() -> None:
+    """A: CR on 01-10 then relapse on 02-10 (prior CR: true); the CR row itself has no earlier
+    CR; B relapses on 01-05 before its CR of 01-20 (false); C's CR has no date (false)."""
+    c = _subject_ctx({"R": ["CR", "Relapse", "Relapse", "cr", "Relapse", "CR"],
+                      "D": ["10-JAN-2021", "10-FEB-2021", "05-JAN-2021", "20-JAN-2021",
+                            "01-MAR-2021", ""]},
+                     ["A", "A", "B", "B", "C", "C"])
+    hit = context.evaluate_condition(c, {"prior": {"column": "R", "in": ["CR"], "order_by": "D"}})
+    assert list(hit) == [False, True, False, False, False, False]
+
+
+def test_after_last_compares_the_known_parts_of_dates() -> None:
+    """Last infusion 2021-02-12 (A) and none (B): 2021-02-13 and 2021-03 are after it; the
+    infusion day itself, 2021-02 (it may be before the 12th) and 2021 are not."""
+    ex = pd.DataFrame({"USUBJID": ["A", "A"], "EXSTDTC": ["2021-02-01", "2021-02-12T10:00"],
+                       "EXCAT": ["CAR-T", "CAR-T"]})
+    c = _subject_ctx({"D": ["2021-02-13", "12-FEB-2021", "UN-FEB-2021", "UN-MAR-2021", "2021",
+                            "2022-01-01"]}, ["A", "A", "A", "A", "A", "B"], {"EX": ex})
+    spec = {"after_last": {"column": "D", "domain": "EX", "variable": "EXSTDTC",
+                           "where": {"EXCAT": "CAR-T"}}}
+    assert list(context.evaluate_condition(c, spec)) == [True, False, False, True, False, False]
+
+
+def test_most_complete_date_takes_the_most_precise_agreeing_date() -> None:
+    """Death form UN-APR-2021 and DS 2021-04-27 agree: 2021-04-27. Death form 2021-04-20 and
+    DS 2021-04-27 disagree: the form's date, and a query. Only the DS date: that date."""
+    ds = pd.DataFrame({"USUBJID": ["A", "B", "C"], "DSDECOD": ["DEATH"] * 3,
+                       "DSSTDTC": ["2021-04-27", "2021-04-27", "2021-05-02"]})
+    c = _subject_ctx({"D": ["UN-APR-2021", "20-APR-2021", ""]}, ["A", "B", "C"], {"DS": ds})
+    r = registry.apply_rule(c, {"most_complete_date": {"sources": [
+        {"column": "D"}, {"domain": "DS", "variable": "DSSTDTC", "where": {"DSDECOD": "DEATH"}}]}})
+    assert list(r.values) == ["2021-04-27", "2021-04-20", "2021-05-02"]
+    assert list(r.errors) == ["", "dates disagree: 2021-04-20, 2021-04-27", ""]

@@ -17,6 +17,7 @@ import pandas as pd
 
 from cdisc import dates
 from cdisc.distinct import on_distinct
+from cdisc.io.xpt import text_column
 from cdisc.errors import SpecError
 from cdisc.sdtm.context import Context, Result, clean_text, domain_rows, reasons
 
@@ -187,8 +188,7 @@ def _date_source(ctx: Context, src: dict) -> pd.Series:
     if str(src["domain"]).upper() not in ctx.domains:  # a study mapping DM without AE, say
         return pd.Series("", index=ctx.frame.index, dtype=object)
     rows = domain_rows(ctx, src)
-    values = rows[src["variable"]].astype(object).where(rows[src["variable"]].notna(), "")
-    values = values.astype(str)
+    values = text_column(rows[src["variable"]])
     keep = values != ""
     # several records (two fatal events): the most precise, then the latest
     ordered = pd.DataFrame({"USUBJID": rows["USUBJID"][keep], "v": values[keep]})

@@ -14,6 +14,7 @@ import pandas as pd
 from cdisc import dates
 from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
+from cdisc.io.xpt import text_column
 
 
 @dataclass
@@ -162,15 +163,16 @@ def _after_last(ctx: Context, spec: dict) -> pd.Series:
     a built domain's date (e.g. an adverse event starting after the last CAR-T infusion)."""
     when = dates.parse_raw_dates(ctx.column(spec["column"])).kept().astype(str).str[:10]
     rows = domain_rows(ctx, spec)
-    values = rows[spec["variable"]].astype(object).where(rows[spec["variable"]].notna(), "")
-    values = values.astype(str).str[:10]
+    values = text_column(rows[spec["variable"]]).str[:10]
     last = values[values != ""].groupby(rows["USUBJID"][values != ""]).max()
     reference = ctx.usubjid.map(last).astype(object).fillna("")
     # compare known parts only: 2021-03 is after 2021-02-12 but not after 2021-03-05
     width = np.minimum(when.str.len(), reference.str.len())
-    later = [w[:n] > r[:n] if n and w and r else False
-             for w, r, n in zip(when, reference, width, strict=True)]
-    return pd.Series(later, index=ctx.frame.index, dtype=bool)
+    later = pd.Series(False, index=ctx.frame.index)
+    for w in (4, 7, 10):  # year, month, day: the ISO prefixes
+        rows = width == w
+        later |= rows & (when.str[:w] > reference.str[:w])
+    return later
 
 
 def condition_columns(cond: dict) -> list[str]:

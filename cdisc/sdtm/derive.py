@@ -12,6 +12,7 @@ import pandas as pd
 from cdisc import dates
 from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
+from cdisc.io.xpt import text_column
 
 METHODS = {
     "STNRC": "For results that are not a continuous number (e.g. '<0.1'), the standard "
@@ -222,8 +223,7 @@ def derive_noncontinuous_ranges(table: pd.DataFrame, domain: str
     range (CDISC CG0180-CG0183): --ORNRLO/--ORNRHI/--STNRLO/--STNRHI are cleared there and the
     standard range moves to --STNRC as text ('1.8-7.7'). Run after --NRIND and the toxicity
     grade, which use the range first. Returns the table and the define methods it changed."""
-    orres = table[f"{domain}ORRES"].astype(object).where(table[f"{domain}ORRES"].notna(), "")
-    orres = orres.astype(str)
+    orres = text_column(table[f"{domain}ORRES"])
     noncontinuous = (orres != "") & ~on_distinct(lambda v: v.str.match(CONTINUOUS), orres)
     if not noncontinuous.any():
         return table, {}

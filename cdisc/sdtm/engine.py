@@ -223,8 +223,8 @@ class Engine:
         raw_column = source_col.split(".", 1)[1]
         label = var.removeprefix(SUPP_PREFIX)
         kept = result.values[bad]
-        kept_text = kept.astype(object).where(kept.notna(), "").astype(str)
-        query = (f"{raw_column} = '" + _as_text(raw_values) + "': " + result.errors[bad]
+        kept_text = text_column(kept)
+        query = (f"{raw_column} = '" + text_column(raw_values) + "': " + result.errors[bad]
                  + ". " + np.where(kept_text != "", "Submitted as '" + kept_text + "'. ",
                                    "Submitted empty. ")
                  + "Please correct or confirm the value in the CRF.")
@@ -251,7 +251,7 @@ class Engine:
             self.ledger.query(domain, var, frame[empty], usubjid[empty], column, raw,
                               f"{var} is required (SDTMIG Core Req) but empty",
                               f"{var} could not be derived from {column} = '"
-                              + _as_text(raw) + "'. Please provide the missing information "
+                              + text_column(raw) + "'. Please provide the missing information "
                               "(or, for a coded term, a verbatim term that can be coded).")
 
     def map_phase2(self, domain: str, out: BlockOutput, domains: dict[str, pd.DataFrame]) -> None:
@@ -261,8 +261,7 @@ class Engine:
                 continue
             ctx = self._context(out.frame, out.block, ds, var, domains, mapped=out.values)
             result = registry.apply_rule(ctx, rule)
-            usubjid = ctx.usubjid
-            self._query_errors(domain, out.block, out.frame, var, rule, result, usubjid)
+            self._query_errors(domain, out.block, out.frame, var, rule, result, ctx.usubjid)
             out.values[var] = result.values
             out.origins[var] = rule.get("origin") or "Derived"
 
@@ -546,10 +545,6 @@ def _source_column(block: RecordBlock, rule: dict, depth: int = 0) -> str | None
         if isinstance(ref, str) and ref in block.variables:
             return _source_column(block, block.variables[ref], depth + 1)
     return None
-
-
-def _as_text(values: pd.Series) -> pd.Series:
-    return values.astype(object).where(values.notna(), "").astype(str)
 
 
 def _merge_origins(outs: list[BlockOutput]) -> dict[str, str]:

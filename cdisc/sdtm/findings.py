@@ -5,12 +5,14 @@ LBORRES, LBORRESU...), so the mapping lists those first.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cdisc.distinct import on_distinct
+from cdisc.io.xpt import text_column
 from cdisc.sdtm.context import Context, Result, reasons
 from cdisc.specs import load_ctcae_grades, load_unit_conversions
 
@@ -120,57 +122,67 @@ def _below_limit(ctx: Context, spec: dict, raw: pd.Series, value: pd.Series,
     return value, operator, bad
 
 
-def _standard(ctx: Context, spec: dict
-              ) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, pd.Series]:
+@dataclass
+class Standard:
+    """A result in its test's standard unit, and what was found on the way."""
+
+    converted: pd.Series  # the number in the standard unit, at the collected precision
+    operator: pd.Series  # '<', '>' ... of a censored result, else ''
+    unit: pd.Series  # the standard unit
+    errors: pd.Series  # '' or why there is no standard result
+    decimals: pd.Series  # decimals the collected precision gives (NaN: unknown)
+    factor: pd.Series  # the conversion factor (1: unconverted)
+    collected: pd.Series  # the collected result text, stripped
+
+
+def _standard(ctx: Context, spec: dict) -> Standard:
     raw = ctx.variable(spec.get("value", "LBORRES"))
     value, operator, bad = _below_limit(ctx, spec, raw, *_parse(raw))
     factor, std_unit, unknown = _conversion(ctx, spec)
-    digits = on_distinct(significant_digits, raw.astype(object).where(raw.notna(), ""))
+    collected = text_column(raw).str.strip()
+    digits = on_distinct(significant_digits, collected)
     rounded, decimals = round_significant(value * factor, digits)
     converted = rounded.where(factor != 1, value)  # factor 1: the number as collected
     errors = pd.Series("", index=value.index, dtype=object)
-    errors = errors.mask(bad, "result is not a number")
-    errors = errors.mask(~bad & value.notna() & unknown,
-                         "no conversion for this test and unit in specs/lb_units.csv")
-    return converted, operator, std_unit, errors, decimals
+    errors = errors.mask(bad, NOT_A_NUMBER)
+    errors = errors.mask(~bad & value.notna() & unknown, NO_CONVERSION)
+    return Standard(converted, operator, std_unit, errors, decimals, factor, collected)
+
+
+NOT_A_NUMBER = "result is not a number"
+NO_CONVERSION = "no conversion for this test and unit in specs/lb_units.csv"
 
 
 def apply_standard_value(ctx: Context, params: Any) -> Result:
     """Numeric result in the standard unit (censored '<0.1' results have none)."""
-    converted, operator, _, errors, _ = _standard(ctx, params or {})
-    return Result(converted.where((operator == "") & (errors == ""), np.nan), errors)
+    std = _standard(ctx, params or {})
+    return Result(std.converted.where((std.operator == "") & (std.errors == ""), np.nan),
+                  std.errors)
 
 
 def apply_standard_text(ctx: Context, params: Any) -> Result:
     """Character result in the standard unit: '20.52', or '<0.1' for a censored result. A result
     that is not a number ('see comment') is kept as collected, and is an error to query."""
-    spec = params or {}
-    converted, operator, _, errors, decimals = _standard(ctx, spec)
-    text = (operator + _number_text(converted, decimals)).where(converted.notna(), "")
-    collected = ctx.variable(spec.get("value", "LBORRES")).astype(object)
-    collected = collected.where(collected.notna(), "").astype(str).str.strip()
+    std = _standard(ctx, params or {})
+    text = (std.operator + _number_text(std.converted, std.decimals)).where(
+        std.converted.notna(), "")
     # unconverted (factor 1): the number as collected, leading zeros and '+' aside ('067.0')
-    factor, _, _ = _conversion(ctx, spec)
-    as_collected = collected.str.replace(r"\s+", "", regex=True).str.replace(
+    as_collected = std.collected.str.replace(r"\s+", "", regex=True).str.replace(
         r"^([<>]=?)?\+?0*(?=\d)", r"\1", regex=True)
-    same = (factor == 1) & converted.notna() & \
-        collected.str.fullmatch(r"(?:[<>]=?\s*)?\+?(?:\d+\.?\d*|\.\d+)")
+    same = (std.factor == 1) & std.converted.notna() & \
+        std.collected.str.fullmatch(r"(?:[<>]=?\s*)?\+?(?:\d+\.?\d*|\.\d+)")
     text = text.where(~same, as_collected)
-    not_number = errors == "result is not a number"
-    return Result(text.where(errors == "", "").where(~not_number, collected).astype(object),
-                  errors)
+    not_number = std.errors == NOT_A_NUMBER
+    return Result(text.where(std.errors == "", "").where(~not_number, std.collected)
+                  .astype(object), std.errors)
 
 
 def apply_standard_unit(ctx: Context, params: Any) -> Result:
     """The standard unit of the test (specs/lb_units.csv) when a result exists."""
-    spec = params or {}
-    raw = ctx.variable(spec.get("value", "LBORRES"))
-    value = raw.astype(str).str.strip()
-    _, std_unit, unknown = _conversion(ctx, spec)
-    _, _, not_number = _below_limit(ctx, spec, raw, *_parse(raw))
-    has = (value != "") & ~not_number  # a text result has no unit
-    errors = reasons(has & unknown, "no conversion for this test and unit in specs/lb_units.csv")
-    return Result(std_unit.where(has, "").astype(object), errors)
+    std = _standard(ctx, params or {})
+    has = (std.collected != "") & (std.errors != NOT_A_NUMBER)  # a text result has no unit
+    errors = reasons(has & (std.errors == NO_CONVERSION), NO_CONVERSION)
+    return Result(std.unit.where(has, "").astype(object), errors)
 
 
 def _censored(ctx: Context, spec: dict, index: pd.Index) -> tuple[np.ndarray, np.ndarray]:

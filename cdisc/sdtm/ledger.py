@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.io.raw import FILE_COL, ROW_COL
+from cdisc.io.xpt import text_column
 
 REJECT_COLUMNS = ["domain", "block", "file", "row", "column", "value", "reason"]
 ISSUE_COLUMNS = ["file", "row", "subject", "domain", "variable", "column", "value", "issue",
@@ -24,7 +25,7 @@ STATES = ("unused", "filtered", "rejected", "mapped")
 
 
 def _text(values: pd.Series) -> np.ndarray:
-    return values.astype(object).where(values.notna(), "").astype(str).to_numpy()
+    return text_column(values).to_numpy()
 
 
 @dataclass
@@ -53,9 +54,6 @@ class Ledger:
         current[better] = rank
         if kind == "filtered":
             self.filters[alias][better] = name
-
-    def unused(self, alias: str) -> np.ndarray:
-        return self.status[alias] == 0
 
     def not_rejected(self, alias: str) -> np.ndarray:
         return self.status[alias] != STATES.index("rejected")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cdisc.io.xpt import text_column
+
 MAX_CHARS = 200
 
 
@@ -39,7 +41,7 @@ def overflow_label(label: str, n: int) -> str:
 def split_long_values(values: pd.Series) -> tuple[pd.Series, list[pd.Series]]:
     """(the first part of each value, [second parts, third parts, ...]) for a text column;
     only values over 200 characters change (computed on the distinct long values)."""
-    text = values.astype(object).where(values.notna(), "").astype(str)
+    text = text_column(values)
     long_values = [v for v in pd.unique(text.to_numpy()) if len(v) > MAX_CHARS]
     if not long_values:
         return values, []
