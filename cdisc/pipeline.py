@@ -219,20 +219,25 @@ def run_adam_stage(sdtm_dir: Path, config_path: Path, out_dir: Path,
 
 def validate_outputs(stage_dirs: list[Path], folder: Path,
                      in_memory: list[dict[str, Dataset]] | None = None) -> list[str]:
-    """Validate each written stage into folder/<stage>/ (report.json, junit.xml, report.html);
-    the summary line of each. `in_memory`: the datasets just written to each stage folder."""
-    from cdisc.validate.package import package_of
+    """Validate the whole package (sdtm/ and adam/ at once, so the cross-package rules run)
+    into folder (report.json, junit.xml, report.html, report.sarif, report.xlsx); the summary
+    line. `in_memory`: the datasets just written to each stage folder."""
+    from cdisc.validate.core.runner import Submission
+    from cdisc.validate.package import package_of, read_package
     from cdisc.validate.report import console_lines, write_reports
     from cdisc.validate.run import validate_folder
 
-    lines = []
+    parts = {}
     for i, stage in enumerate(stage_dirs):
-        package = package_of(stage, in_memory[i]) if in_memory else None
-        report = validate_folder(stage, package=package)
-        report.folder = stage.name  # reports name the stage, not the temporary path
-        write_reports(report, folder / stage.name)
-        lines.append(f"validation {stage.name}: " + console_lines(report, quiet=True)[-1])
-    return lines
+        pkg = package_of(stage, in_memory[i]) if in_memory else read_package(stage)
+        for table in pkg.tables.values():
+            table.file = f"{stage.name}/{table.file}"
+        parts[stage.name] = pkg
+    submission = Submission(parts.get("sdtm"), parts.get("adam"))
+    report = validate_folder(stage_dirs[0].parent, submission=submission)
+    report.folder = "."  # reports name the package root, not the temporary path
+    write_reports(report, folder)
+    return ["validation: " + console_lines(report, quiet=True)[-1]]
 
 
 def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,

@@ -1,0 +1,358 @@
+"""The checks our own rules need that CORE's rule schema cannot say (validation/rules/own.yaml
+names them with `python:`), as vectorised pandas. Each takes the rule and the package (the
+datasets of the rule's standard, or of the whole submission) and returns findings; a check
+whose datasets or variables are absent raises Skip with the reason."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from cdisc import dates
+from cdisc.validate.core.catalogue import Rule
+from cdisc.validate.core.engine import Skip
+from cdisc.validate.model import MAX_RECORDS, MAX_ROWS, Finding, Record
+from cdisc.validate.package import Package
+
+
+def _finding(rule: Rule, dataset: str, variable: str | None, mask: pd.Series,
+             values: pd.Series | None, message: str | None = None) -> list[Finding]:
+    """One finding for the rows where mask is True (nothing when none is)."""
+    hits = np.flatnonzero(np.asarray(mask, dtype=bool))
+    if len(hits) == 0:
+        return []
+    kept = hits[:MAX_RECORDS]
+    vals = [str(v) for v in values.iloc[kept]] if values is not None else [""] * len(kept)
+    records = tuple(Record(int(i) + 1, value=v) for i, v in zip(kept, vals, strict=True))
+    return [Finding(rule.core_id, rule.severity, dataset, variable, message or rule.message,
+                    int(len(hits)), tuple(int(i) + 1 for i in kept[:MAX_ROWS]),
+                    tuple(vals[:MAX_ROWS]) if values is not None else (), rule.reference,
+                    records)]
+
+
+def _need(pkg: Package, *names: str) -> list[pd.DataFrame]:
+    frames = [pkg.get(n) for n in names]
+    missing = [n for n, f in zip(names, frames, strict=True) if f is None]
+    if missing:
+        raise Skip(f"needs dataset {', '.join(missing)}")
+    return frames  # type: ignore[return-value]
+
+
+def _need_columns(name: str, frame: pd.DataFrame, *columns: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise Skip(f"{name} has no {', '.join(missing)}")
+
+
+# --- subjects --------------------------------------------------------------------------------
+
+def actarm_matches_exposure(rule: Rule, pkg: Package) -> list[Finding]:
+    dm, ex = _need(pkg, "DM", "EX")
+    _need_columns("DM", dm, "ACTARMCD")
+    exposed = set(ex["USUBJID"])
+    treated = dm["ACTARMCD"] != ""
+    out = _finding(rule, "DM", "ACTARMCD", treated & ~dm["USUBJID"].isin(exposed),
+                   dm["ACTARMCD"], "ACTARMCD is populated but the subject has no EX record")
+    return out + _finding(rule, "DM", "ACTARMCD", ~treated & dm["USUBJID"].isin(exposed)
+                          & (dm.get("ARMNRS", "") == ""), dm["USUBJID"],
+                          "the subject has EX records but neither ACTARMCD nor ARMNRS")
+
+
+# --- AE --------------------------------------------------------------------------------------
+
+SERIOUS_CRITERIA = ["AESDTH", "AESLIFE", "AESHOSP", "AESDISAB", "AESCONG", "AESMIE"]
+
+
+def serious_needs_criterion(rule: Rule, pkg: Package) -> list[Finding]:
+    (ae,) = _need(pkg, "AE")
+    _need_columns("AE", ae, "AESER")
+    present = [c for c in SERIOUS_CRITERIA if c in ae.columns]
+    any_criterion = (ae[present] == "Y").any(axis=1) if present else pd.Series(False,
+                                                                              index=ae.index)
+    return _finding(rule, "AE", "AESER", (ae["AESER"] == "Y") & ~any_criterion, ae["AESER"],
+                    "AESER = Y but no seriousness criterion (AESDTH, AESLIFE, ...) is Y")
+
+
+def exposure_within_reference(rule: Rule, pkg: Package) -> list[Finding]:
+    dm, ex = _need(pkg, "DM", "EX")
+    _need_columns("DM", dm, "RFXSTDTC", "RFXENDTC")
+    _need_columns("EX", ex, "EXSTDTC")
+    ref = dm.drop_duplicates("USUBJID").set_index("USUBJID")
+    start = dates.iso_to_date(ex["USUBJID"].map(ref["RFXSTDTC"]).fillna(""))
+    end = dates.iso_to_date(ex["USUBJID"].map(ref["RFXENDTC"]).fillna(""))
+    when = dates.iso_to_date(ex["EXSTDTC"])
+    bad = when.notna() & ((start.notna() & (when < start)) | (end.notna() & (when > end)))
+    return _finding(rule, "EX", "EXSTDTC", bad, ex["EXSTDTC"],
+                    "EXSTDTC outside [DM.RFXSTDTC, DM.RFXENDTC]")
+
+
+def lb_nrind(rule: Rule, pkg: Package) -> list[Finding]:
+    (lb,) = _need(pkg, "LB")
+    _need_columns("LB", lb, "LBNRIND", "LBSTRESN", "LBSTNRLO", "LBSTNRHI")
+    value = pd.to_numeric(lb["LBSTRESN"], errors="coerce")
+    low = pd.to_numeric(lb["LBSTNRLO"], errors="coerce")
+    high = pd.to_numeric(lb["LBSTNRHI"], errors="coerce")
+    # a censored result ('<0.1') has its range as text in LBSTNRC ('1.8-7.7', CG0180-CG0183)
+    text_range = lb.get("LBSTNRC", pd.Series("", index=lb.index)).astype(str).str.extract(
+        r"^\s*(-?[0-9.]+)\s*-\s*(-?[0-9.]+)\s*$")
+    low = low.fillna(pd.to_numeric(text_range[0], errors="coerce"))
+    high = high.fillna(pd.to_numeric(text_range[1], errors="coerce"))
+    censored = lb.get("LBSTRESC", pd.Series("", index=lb.index)).astype(str).str.extract(
+        r"^\s*(<=?|>=?)\s*([0-9]*\.?[0-9]+)\s*$")
+    op, limit = censored[0].fillna(""), pd.to_numeric(censored[1], errors="coerce")
+    below = value.isna() & (((op == "<") & (limit <= low)) | ((op == "<=") & (limit < low)))
+    above = value.isna() & (((op == ">") & (limit >= high)) | ((op == ">=") & (limit > high)))
+    bad = ((lb["LBNRIND"] == "LOW") & ~((value < low) | below)) | \
+        ((lb["LBNRIND"] == "HIGH") & ~((value > high) | above)) | \
+        ((lb["LBNRIND"] == "NORMAL") & ((value < low) | (value > high) | value.isna()))
+    return _finding(rule, "LB", "LBNRIND", bad, lb["LBNRIND"],
+                    "LBNRIND inconsistent with LBSTRESN (or a censored LBSTRESC) and the "
+                    "standard range")
+
+
+def rs_response_codelist(rule: Rule, pkg: Package) -> list[Finding]:
+    from cdisc.specs import load_specs
+
+    (rs,) = _need(pkg, "RS")
+    _need_columns("RS", rs, "RSSTRESC")
+    terms = set(load_specs().codelist("ONCRSR").terms)
+    ovr = rs.get("RSTESTCD", pd.Series("OVRLRESP", index=rs.index)) == "OVRLRESP"
+    bad = ovr & (rs["RSSTRESC"] != "") & ~rs["RSSTRESC"].isin(terms)
+    return _finding(rule, "RS", "RSSTRESC", bad, rs["RSSTRESC"],
+                    "overall response not in the ONCRSR codelist (C96785)")
+
+
+def adtte_aval_from_dates(rule: Rule, pkg: Package) -> list[Finding]:
+    (t,) = _need(pkg, "ADTTE")
+    _need_columns("ADTTE", t, "ADT", "STARTDT", "AVAL")
+    adt, start = t["ADT"].astype(float), t["STARTDT"].astype(float)
+    aval = pd.to_numeric(t["AVAL"], errors="coerce")
+    out = _finding(rule, "ADTTE", "ADT", adt < start, t["ADT"], "ADT is before STARTDT")
+    return out + _finding(rule, "ADTTE", "AVAL", adt.notna() & (aval != adt - start + 1),
+                          t["AVAL"], "AVAL differs from ADT - STARTDT + 1")
+
+
+def adam_study_day(rule: Rule, pkg: Package) -> list[Finding]:
+    """ADY = ADT - TRTSDT + 1 on or after TRTSDT, ADT - TRTSDT before it (no day 0)."""
+    out: list[Finding] = []
+    for name, table in sorted(pkg.tables.items()):
+        t = table.data
+        if not {"ADY", "ADT", "TRTSDT"} <= set(t.columns):
+            continue
+        adt, ref = t["ADT"].astype(float), t["TRTSDT"].astype(float)
+        expected = (adt - ref) + (adt >= ref)
+        ady = pd.to_numeric(t["ADY"], errors="coerce")
+        wrong = adt.notna() & ref.notna() & ady.notna() & (ady != expected)
+        out += _finding(rule, name, "ADY", wrong, t["ADY"])
+    return out
+
+
+ADSL_FLAGS_YN = ("ITTFL", "SAFFL", "EFFFL", "FASFL", "PPROTFL", "COMPLFL", "RANDFL", "ENRLFL")
+
+
+def adam_flag_values(rule: Rule, pkg: Package) -> list[Finding]:
+    """*FL variables hold Y, N or null; ADSL population flags are Y or N (ADaMIG 3.1.4)."""
+    out: list[Finding] = []
+    for name, table in sorted(pkg.tables.items()):
+        t = table.data
+        for col in [c for c in t.columns if c.endswith("FL") and t[c].dtype == object]:
+            allowed = ["Y", "N"] if name == "ADSL" and col in ADSL_FLAGS_YN else ["Y", "N", ""]
+            bad = ~t[col].isin(allowed)
+            out += _finding(rule, name, col, bad, t[col],
+                            f"{col} is not {' or '.join(a or 'null' for a in allowed)}")
+    return out
+
+
+def adam_required_variables(rule: Rule, pkg: Package) -> list[Finding]:
+    """Req variables of the ADaMIG v1.3 data structure of each dataset our specs know."""
+    from cdisc.errors import SpecError
+    from cdisc.specs import load_specs
+
+    specs = load_specs()
+    out: list[Finding] = []
+    for name, table in sorted(pkg.tables.items()):
+        try:
+            spec = specs.dataset(name)
+        except SpecError:
+            continue
+        missing = [v.name for v in spec.variables
+                   if v.core == "Req" and v.name == v.name.upper()
+                   and v.name not in table.data.columns]
+        out += [Finding(rule.core_id, rule.severity, name, v, f"{v}: required variable is "
+                        "missing", 1, reference=rule.reference) for v in missing]
+    return out
+
+
+def source_record_exists(rule: Rule, pkg: Package) -> list[Finding]:
+    """SRCDOM / SRCVAR / SRCSEQ of every ADaM record name an SDTM record that exists."""
+    out: list[Finding] = []
+    for name, table in sorted(pkg.tables.items()):
+        t = table.data
+        if not name.startswith("AD") or not {"SRCDOM", "SRCSEQ", "USUBJID"} <= set(t.columns):
+            continue
+        has_source = (t["SRCDOM"].astype(str) != "") & t["SRCSEQ"].notna()
+        bad = pd.Series(False, index=t.index)
+        for dom in sorted(set(t.loc[has_source, "SRCDOM"].astype(str))):
+            rows = has_source & (t["SRCDOM"] == dom)
+            target = pkg.get(dom)
+            seq = f"{dom}SEQ"
+            if target is None or seq not in target.columns:
+                bad |= rows
+                continue
+            known = set(zip(target["USUBJID"], pd.to_numeric(target[seq], errors="coerce"),
+                            strict=True))
+            pairs = zip(t.loc[rows, "USUBJID"], t.loc[rows, "SRCSEQ"].astype(float),
+                        strict=True)
+            found = pd.Series([p in known for p in pairs], index=t.index[rows], dtype=bool)
+            bad.loc[rows] = ~found
+            if "SRCVAR" in t.columns:
+                var_missing = rows & (t["SRCVAR"].astype(str) != "") & \
+                    ~t["SRCVAR"].isin(list(target.columns))
+                bad |= var_missing
+        out += _finding(rule, name, "SRCSEQ", bad, t["SRCDOM"].astype(str) + "." +
+                        t["SRCSEQ"].map(lambda v: "" if v != v else str(int(v))))
+    return out
+
+
+ADSL_FROM_DM = ("SITEID", "AGE", "AGEU", "SEX", "RACE", "ETHNIC", "ARM", "ARMCD", "ACTARM",
+                "ACTARMCD", "COUNTRY", "DTHFL")
+
+
+def adsl_matches_dm(rule: Rule, pkg: Package) -> list[Finding]:
+    adsl, dm = _need(pkg, "ADSL", "DM")
+    ref = dm.drop_duplicates("USUBJID").set_index("USUBJID")
+    out: list[Finding] = []
+    for col in [c for c in ADSL_FROM_DM if c in adsl.columns and c in dm.columns]:
+        expected = adsl["USUBJID"].map(ref[col])
+        given = adsl[col]
+        if pd.api.types.is_numeric_dtype(given):
+            differ = expected.notna() & ~np.isclose(given.astype(float),
+                                                     expected.astype(float), equal_nan=True)
+        else:
+            differ = adsl["USUBJID"].isin(ref.index) & (given.astype(str) !=
+                                                        expected.fillna("").astype(str))
+        out += _finding(rule, "ADSL", col, differ, given.astype(str),
+                        f"ADSL.{col} differs from DM.{col}")
+    return out
+
+
+def define_present(rule: Rule, pkg: Package) -> list[Finding]:
+    if pkg.define is not None:
+        return []
+    return [Finding(rule.core_id, rule.severity, "DEFINE", None, rule.message, 1,
+                    reference=rule.reference)]
+
+
+# --- dataset level -----------------------------------------------------------------------------
+
+def xpt_text_limits(rule: Rule, pkg: Package) -> list[Finding]:
+    """XPT v5 / FDA TCG limits CORE has no rule for: dataset labels over 40 characters, text
+    over 200 bytes, non-ASCII text."""
+    out = []
+    for name, table in sorted(pkg.tables.items()):
+        if len(table.label) > 40:
+            out.append(Finding(rule.core_id, rule.severity, name, None,
+                               f"dataset label longer than 40 characters: {table.label!r}", 1,
+                               reference=rule.reference))
+        for col in table.data.columns:
+            if table.data[col].dtype == object:
+                out += _text_limits(rule, name, col, table.data[col])
+    return out
+
+
+def _text_limits(rule: Rule, name: str, col: str, values: pd.Series) -> list[Finding]:
+    """> 200 bytes and non-ASCII text, checked on the distinct values (far fewer than rows)."""
+    distinct = pd.unique(values.astype(str))
+    long = {v for v in distinct if len(v) > 200 or len(v.encode("utf-8")) > 200}
+    foreign = {v for v in distinct if not v.isascii()}
+    out: list[Finding] = []
+    if long:
+        out += _finding(rule, name, col, values.isin(long), values,
+                        f"{col}: value longer than 200 bytes")
+    if foreign:
+        out += _finding(rule, name, col, values.isin(foreign), values, f"{col}: non-ASCII text")
+    return out
+
+
+def define_schema(rule: Rule, pkg: Package) -> list[Finding]:
+    from cdisc.define import validate_define
+    from cdisc.paths import SPECS_DIR
+
+    if pkg.define is None:
+        raise Skip("needs define.xml")
+    errors = validate_define(pkg.define.read_bytes(), SPECS_DIR / "define-xml-2.1")
+    return [Finding(rule.core_id, rule.severity, "DEFINE", None, f"define.xml schema: {e}", 1)
+            for e in errors[:MAX_ROWS]]
+
+
+def _define_metadata(pkg: Package) -> tuple[dict[str, set[str]], dict[tuple[str, str], set[str]]]:
+    """(dataset -> variables described, (dataset, variable) -> codelist values) of define.xml."""
+    from lxml import etree
+
+    from cdisc.define import NSMAP, safe_parser
+
+    ns = {"odm": NSMAP[None]}
+    assert pkg.define is not None
+    root = etree.parse(str(pkg.define), safe_parser()).getroot()
+    items = {i.get("OID"): i for i in root.iter(f"{{{ns['odm']}}}ItemDef")}
+    lists = {c.get("OID"): {e.get("CodedValue") for e in c
+                            if e.tag.endswith("EnumeratedItem") or e.tag.endswith("CodeListItem")}
+             for c in root.iter(f"{{{ns['odm']}}}CodeList")}
+    described: dict[str, set[str]] = {}
+    values: dict[tuple[str, str], set[str]] = {}
+    for group in root.iter(f"{{{ns['odm']}}}ItemGroupDef"):
+        name = group.get("Name", "")
+        described[name] = set()
+        for ref in group.findall("odm:ItemRef", ns):
+            item = items.get(ref.get("ItemOID"))
+            if item is None:
+                continue
+            described[name].add(item.get("Name"))
+            cl = item.find("odm:CodeListRef", ns)
+            if cl is not None and cl.get("CodeListOID") in lists:
+                values[(name, item.get("Name"))] = lists[cl.get("CodeListOID")]
+    return described, values
+
+
+def define_describes_package(rule: Rule, pkg: Package) -> list[Finding]:
+    if pkg.define is None:
+        raise Skip("needs define.xml")
+    described, _ = _define_metadata(pkg)
+    out = []
+    for name, table in pkg.tables.items():
+        if name not in described:
+            out.append(Finding(rule.core_id, rule.severity, name, None,
+                               "dataset not described in define.xml", 1))
+            continue
+        for col in table.data.columns:
+            if col not in described[name]:
+                out.append(Finding(rule.core_id, rule.severity, name, col,
+                                   f"{col} not described in define.xml", 1))
+    return out
+
+
+def define_codelist_values(rule: Rule, pkg: Package) -> list[Finding]:
+    if pkg.define is None:
+        raise Skip("needs define.xml")
+    _, values = _define_metadata(pkg)
+    out = []
+    for (name, col), allowed in values.items():
+        df = pkg.get(name)
+        if df is None or col not in df.columns:
+            continue
+        outside = set(pd.unique(df[col].astype(str))) - allowed - {""}
+        if outside:
+            text = df[col].astype(str)
+            out += _finding(rule, name, col, text.isin(outside), text,
+                            f"{col}: value not in its define.xml CodeList")
+    return out
+
+
+CHECKS: dict[str, Callable[[Rule, Package], list[Finding]]] = {
+    f.__name__: f for f in (
+        actarm_matches_exposure, serious_needs_criterion, exposure_within_reference, lb_nrind,
+        rs_response_codelist, adtte_aval_from_dates, adam_study_day, adam_flag_values,
+        adam_required_variables, source_record_exists, adsl_matches_dm, define_present,
+        xpt_text_limits, define_schema, define_describes_package, define_codelist_values)}

@@ -1,0 +1,558 @@
+"""Run catalogue rules on a package: scope, the frame each rule type judges, match_datasets
+joins, operations, the condition tree, and findings with their records.
+
+A rule ends in one of four states: failed (findings), passed, skipped (what it needs is not in
+the package: the reason says which dataset or variable) or not executable (the catalogue asks
+for something this interpreter cannot do: the reason says what). Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cdisc.validate.core import Check
+from cdisc.validate.core.catalogue import Rule
+from cdisc.validate.model import MAX_RECORDS, MAX_ROWS, Finding, Record, RuleRun
+
+ROW = "__row"
+# operators that judge the presence of a column (or dataset), not its values
+PRESENCE_OPERATORS = {"exists", "not_exists"}
+RELATIONSHIP_DATASETS = {"RELREC", "RELSUB", "RELSPEC", "CO"}
+GROUP_OPERATORS = {
+    "is_not_unique_set", "is_unique_set", "is_not_unique_relationship",
+    "is_unique_relationship", "is_inconsistent_across_dataset",
+    "present_on_multiple_rows_within", "not_present_on_multiple_rows_within",
+    "does_not_have_next_corresponding_record", "has_next_corresponding_record",
+    "empty_within_except_last_row", "non_empty_within_except_last_row",
+    "target_is_not_sorted_by", "target_is_sorted_by", "has_same_values",
+    "has_different_values", "inconsistent_enumerated_columns", "is_not_ordered_subset_of",
+    "is_ordered_subset_of"}
+
+
+class Skip(Exception):
+    """The rule cannot run on this dataset: what it needs is absent (a reason, not a fault)."""
+
+
+class NotExecutable(Exception):
+    """The catalogue asks for something this interpreter does not do."""
+
+
+@dataclass
+class DatasetInfo:
+    """One dataset of the package as the rules see it (split parts already joined)."""
+
+    name: str  # "AE", "SUPPAE"
+    domain: str  # the "--" prefix: DOMAIN's value, else the name ("SUPPAE")
+    cls: str  # SDTM class, upper case: "EVENTS", "SPECIAL PURPOSE", "RELATIONSHIP", ...
+    frame: pd.DataFrame
+    label: str = ""
+    column_labels: dict = field(default_factory=dict)
+    lengths: dict = field(default_factory=dict)  # declared XPT lengths of text variables
+    formats: dict = field(default_factory=dict)
+    file: str = ""
+    size: int = 0  # file bytes (0 when held in memory only)
+    keys: tuple[str, ...] = ()  # natural keys that identify a record across cuts
+    is_split: bool = False
+
+
+@dataclass
+class Study:
+    """Everything a rule may look at: the datasets by name, the library, define.xml."""
+
+    datasets: dict[str, DatasetInfo]
+    library: object
+    define: object | None = None  # cdisc.validate.core.define_meta.DefineMeta
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {n: d.frame for n, d in self.datasets.items()}
+
+
+# --- scope ------------------------------------------------------------------------------------
+
+def _domain_matches(ds: DatasetInfo, names: tuple[str, ...]) -> bool:
+    for name in names:
+        if name == "ALL" or name == ds.name or name == ds.domain:
+            return True
+        if name.endswith("--"):  # SUPP--, AP--, SQ--
+            stem = name[:-2]
+            if ds.name.startswith(stem) and len(ds.name) > len(stem):
+                return True
+    return False
+
+
+def _class_matches(ds: DatasetInfo, classes: tuple[str, ...]) -> bool:
+    return "ALL" in classes or ds.cls in classes or (
+        ds.cls == "FINDINGS ABOUT" and "FINDINGS" in classes)
+
+
+def in_scope(rule: Rule, ds: DatasetInfo) -> bool:
+    if rule.domains_in and not _domain_matches(ds, rule.domains_in):
+        if not (rule.include_split and ds.is_split):
+            return False
+    if rule.domains_out and _domain_matches(ds, rule.domains_out):
+        return False
+    if rule.include_split is False and ds.is_split:
+        return False
+    if rule.classes_in and not _class_matches(ds, rule.classes_in):
+        return False
+    return not (rule.classes_out and _class_matches(ds, rule.classes_out))
+
+
+# --- "--" and references ---------------------------------------------------------------------
+
+def _expand(value: object, prefix: str) -> object:
+    if isinstance(value, str):
+        return value.replace("--", prefix, 1) if "--" in value and not value.endswith("--") \
+            else value
+    if isinstance(value, list):
+        return [_expand(v, prefix) for v in value]
+    return value
+
+
+def _leaves(node: object) -> list[dict]:
+    if isinstance(node, dict):
+        for key in ("all", "any"):
+            if key in node:
+                return [leaf for child in node[key] for leaf in _leaves(child)]
+        if "not" in node:
+            return _leaves(node["not"])
+        return [node] if "operator" in node else []
+    if isinstance(node, list):
+        return [leaf for child in node for leaf in _leaves(child)]
+    return []
+
+
+def referenced_columns(rule: Rule, prefix: str) -> set[str]:
+    """Every dataset column the conditions name (targets, and comparators that look like
+    variables), after "--" expansion."""
+    out: set[str] = set()
+    for leaf in _leaves(rule.conditions):
+        value = leaf.get("value") or {}
+        target = _expand(value.get("target"), prefix)
+        if isinstance(target, str):
+            out.add(target)
+        comparator = _expand(value.get("comparator"), prefix)
+        if isinstance(comparator, str) and not value.get("value_is_literal"):
+            out.add(comparator)
+    return out
+
+
+# --- frames per rule type --------------------------------------------------------------------
+
+def _record_frame(rule: Rule, ds: DatasetInfo, study: Study) -> pd.DataFrame:
+    frame = ds.frame.copy(deep=False)
+    frame[ROW] = np.arange(1, len(frame) + 1)
+    referenced = referenced_columns(rule, ds.domain)
+    for match in rule.match:
+        frame = _merge(frame, ds, match, study, referenced)
+    return frame
+
+
+def _merge(frame: pd.DataFrame, ds: DatasetInfo, match: dict, study: Study,
+           referenced: set[str]) -> pd.DataFrame:
+    other_name = str(match.get("domain_name", ""))
+    if match.get("child") or other_name == "RELREC" or other_name.endswith("--"):
+        raise NotExecutable(f"joins with {other_name} through IDVAR/IDVARVAL or RELREC are "
+                            "not interpreted yet")
+    other = study.datasets.get(other_name)
+    if other is None:
+        raise Skip(f"needs dataset {other_name}")
+    if other_name == ds.name:
+        return frame  # a split dataset with itself: already one frame
+    keys = [str(k) for k in match.get("match_key") or []]
+    left_keys = [k.replace("--", ds.domain, 1) for k in keys]
+    right_keys = [k.replace("--", other.domain, 1) for k in keys]
+    missing = [k for k in left_keys if k not in frame.columns] + \
+        [k for k in right_keys if k not in other.frame.columns]
+    if missing:
+        raise Skip(f"match key {', '.join(missing)} absent")
+    wanted = {c.split(".", 1)[1] for c in referenced if c.startswith(f"{other_name}.")}
+    right = other.frame.rename(columns={c: f"{other_name}.{c}" for c in other.frame.columns
+                                        if c in wanted and c not in right_keys})
+    return frame.merge(right, how="inner", left_on=left_keys, right_on=right_keys,
+                       suffixes=("", f".{other_name}"))
+
+
+def dataset_metadata_frame(ds: DatasetInfo) -> pd.DataFrame:
+    return pd.DataFrame({ROW: [0], "dataset_name": [ds.name], "dataset_label": [ds.label],
+                         "dataset_location": [ds.file], "dataset_size": [ds.size],
+                         "record_count": [len(ds.frame)]})
+
+
+def _data_type(series: pd.Series) -> str:
+    return "Num" if pd.api.types.is_numeric_dtype(series) else "Char"
+
+
+def variable_metadata_frame(ds: DatasetInfo) -> pd.DataFrame:
+    columns = list(ds.frame.columns)
+    types = [_data_type(ds.frame[c]) for c in columns]
+    sizes = [8 if t == "Num" else int(ds.lengths.get(c) or _max_bytes(ds.frame[c]))
+             for c, t in zip(columns, types, strict=True)]
+    return pd.DataFrame({
+        ROW: 0, "variable_name": columns, "variable_order_number": range(1, len(columns) + 1),
+        "variable_label": [ds.column_labels.get(c, "") for c in columns],
+        "variable_size": sizes, "variable_data_type": types,
+        "variable_format": [ds.formats.get(c, "") for c in columns],
+        "variable_max_size": [_max_bytes(ds.frame[c]) for c in columns],
+        "variable_has_empty_values": [bool(_empty(ds.frame[c]).any()) for c in columns],
+        "dataset_name": ds.name})
+
+
+def _max_bytes(series: pd.Series) -> int:
+    if series.empty:
+        return 0
+    if pd.api.types.is_numeric_dtype(series):
+        return 8
+    distinct = pd.unique(series.astype(str))
+    return max((len(v.encode("utf-8")) for v in distinct), default=0)
+
+
+def _empty(series: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(series):
+        return series.isna()
+    return series.isna() | (series.astype(str).str.strip() == "")
+
+
+def library_variable_frame(ds: DatasetInfo, study: Study) -> pd.DataFrame:
+    """The dataset's variables beside the IG's (outer join on the name), CORE's
+    library_variable_* columns."""
+    own = variable_metadata_frame(ds)
+    lib = study.library.variable_frame(ds.name, ds.domain, ds.cls)  # type: ignore[attr-defined]
+    merged = own.merge(lib, how="outer", left_on="variable_name",
+                       right_on="library_variable_name")
+    for column in merged.columns:
+        if merged[column].dtype == object:
+            merged[column] = merged[column].fillna("")
+    merged[ROW] = 0
+    return merged
+
+
+def define_variable_frame(ds: DatasetInfo, study: Study) -> pd.DataFrame:
+    if study.define is None:
+        raise Skip("needs define.xml")
+    frame = study.define.variables(ds.name)  # type: ignore[attr-defined]
+    if frame.empty:
+        raise Skip(f"define.xml does not describe {ds.name}")
+    lib = study.library.variable_frame(ds.name, ds.domain, ds.cls)  # type: ignore[attr-defined]
+    merged = frame.merge(lib, how="left", left_on="define_variable_name",
+                         right_on="library_variable_name")
+    for column in merged.columns:
+        if merged[column].dtype == object:
+            merged[column] = merged[column].fillna("")
+    merged[ROW] = 0
+    return merged
+
+
+def domain_list_frame(study: Study) -> pd.DataFrame:
+    names = {d.domain if d.domain in study.datasets or not d.name.startswith(d.domain)
+             else d.name: d.file for d in study.datasets.values()}
+    names.update({d.name: d.file for d in study.datasets.values()})
+    return pd.DataFrame({ROW: [0], **{k: [v] for k, v in sorted(names.items())}})
+
+
+# --- evaluation ------------------------------------------------------------------------------
+
+def evaluate(node: object, frame: pd.DataFrame, context: dict, prefix: str) -> pd.Series:
+    from cdisc.validate.core.operators import OPERATORS, OperatorError
+
+    if isinstance(node, dict):
+        if "all" in node:
+            parts = [evaluate(c, frame, context, prefix) for c in node["all"]]
+            return _reduce(parts, frame, np.logical_and)
+        if "any" in node:
+            parts = [evaluate(c, frame, context, prefix) for c in node["any"]]
+            return _reduce(parts, frame, np.logical_or)
+        if "not" in node:
+            return ~evaluate(node["not"], frame, context, prefix).astype(bool)
+        name = node.get("operator")
+        if name not in OPERATORS:
+            raise NotExecutable(f"operator {name} is not implemented")
+        value = dict(node.get("value") or {})
+        check = Check(target=str(_expand(value.pop("target", None), prefix)),
+                      comparator=_expand(value.pop("comparator", None), prefix),
+                      params={k: _expand(v, prefix) for k, v in value.items()},
+                      context=context)
+        try:
+            result = OPERATORS[name](frame, check)
+        except OperatorError as exc:
+            raise NotExecutable(f"{name}: {exc}") from None
+        return pd.Series(np.asarray(result, dtype=bool), index=frame.index)
+    raise NotExecutable(f"condition node not understood: {str(node)[:80]}")
+
+
+def _reduce(parts: list[pd.Series], frame: pd.DataFrame, how) -> pd.Series:  # type: ignore[no-untyped-def]
+    if not parts:
+        return pd.Series(True, index=frame.index)
+    out = parts[0].to_numpy(dtype=bool)
+    for p in parts[1:]:
+        out = how(out, p.to_numpy(dtype=bool))
+    return pd.Series(out, index=frame.index)
+
+
+def _missing_targets(rule: Rule, frame: pd.DataFrame, prefix: str) -> list[str]:
+    """Columns the conditions judge that the frame does not have (presence operators and
+    literal comparators excepted)."""
+    missing = []
+    for leaf in _leaves(rule.conditions):
+        if leaf.get("operator") in PRESENCE_OPERATORS:
+            continue
+        value = leaf.get("value") or {}
+        target = _expand(value.get("target"), prefix)
+        if isinstance(target, str) and target not in frame.columns and target not in missing:
+            missing.append(target)
+    return missing
+
+
+def apply_operations(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
+                     study: Study) -> pd.DataFrame:
+    from cdisc.validate.core.operations import OPERATIONS, OperationContext, OperationError
+
+    for raw in rule.operations:
+        op = {k: _expand(v, ds.domain) for k, v in raw.items()}
+        name = op.get("operator")
+        if name not in OPERATIONS:
+            raise NotExecutable(f"operation {name} is not implemented")
+        domain = str(op.get("domain") or ds.domain)
+        ctx = OperationContext(frame=frame, dataset_name=ds.name, domain=domain,
+                               datasets=study.frames(), library=study.library,
+                               define=None)
+        try:
+            result = OPERATIONS[name](ctx, op)
+        except OperationError as exc:
+            raise NotExecutable(f"{name}: {exc}") from None
+        frame = frame.copy(deep=False)
+        frame[str(op["id"])] = _broadcast(result, frame)
+    return frame
+
+
+def _broadcast(result: object, frame: pd.DataFrame) -> object:
+    if isinstance(result, pd.Series):
+        return result.reindex(frame.index)
+    if isinstance(result, (list, tuple, set, frozenset, np.ndarray)):
+        items = list(result)
+        column = np.empty(len(frame), dtype=object)
+        for i in range(len(frame)):
+            column[i] = items
+        return column
+    return result
+
+
+# --- one rule on one frame -------------------------------------------------------------------
+
+def judge(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
+          study: Study) -> tuple[np.ndarray, pd.DataFrame]:
+    """(True for the frame rows the rule reports, the frame with the operations' columns)."""
+    frame = apply_operations(rule, frame, ds, study)
+    missing = _missing_targets(rule, frame, ds.domain)
+    if missing:
+        raise Skip(f"{ds.name} has no {', '.join(missing)}")
+    context = {"dataset_name": ds.name, "domain": ds.domain,
+               "rdomain": ds.name[4:] if ds.name.startswith("SUPP") else ""}
+    return evaluate(rule.conditions, frame, context, ds.domain).to_numpy(dtype=bool), frame
+
+
+def _record_values(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo, hits: np.ndarray) -> list[str]:
+    wanted = [str(_expand(v, ds.domain)) for v in rule.output_variables] or sorted(
+        referenced_columns(rule, ds.domain))
+    shown = [c for c in wanted if c in frame.columns and not c.startswith("$")]
+    if not shown:
+        return [""] * len(hits)
+    part = frame.iloc[hits][shown]
+    text = [part[c].map(_cell) for c in shown]
+    return [", ".join(f"{c}={t.iloc[i]}" for c, t in zip(shown, text, strict=True))
+            for i in range(len(hits))]
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, float):
+        return "" if np.isnan(value) else (str(int(value)) if value.is_integer() else repr(value))
+    if isinstance(value, (list, tuple, set)):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return "" if value is None else str(value)
+
+
+def record_keys(ds: DatasetInfo, rows: np.ndarray) -> list[str]:
+    keys = [k for k in ds.keys if k in ds.frame.columns and k not in ("STUDYID", "USUBJID")]
+    if not keys:
+        return [""] * len(rows)
+    part = ds.frame.iloc[rows - 1][keys]
+    text = [part[k].map(_cell) for k in keys]
+    return [", ".join(f"{k}={t.iloc[i]}" for k, t in zip(keys, text, strict=True))
+            for i in range(len(rows))]
+
+
+def findings_of(rule: Rule, ds: DatasetInfo, frame: pd.DataFrame,
+                mask: np.ndarray) -> list[Finding]:
+    hits = np.flatnonzero(mask)
+    if len(hits) == 0:
+        return []
+    rows = frame[ROW].to_numpy()[hits] if ROW in frame.columns else np.zeros(len(hits), int)
+    # a join may repeat a record: report each dataset record once
+    _, first = np.unique(rows, return_index=True)
+    order = np.sort(first) if rows.any() else np.arange(len(rows))
+    hits, rows = hits[order], rows[order]
+    count = len(hits)
+    kept_hits, kept_rows = hits[:MAX_RECORDS], rows[:MAX_RECORDS]
+    values = _record_values(rule, frame, ds, kept_hits)
+    by_row = kept_rows > 0
+    usubjid = [""] * len(kept_rows)
+    keys = [""] * len(kept_rows)
+    if by_row.any() and "USUBJID" in ds.frame.columns:
+        subjects = ds.frame["USUBJID"].to_numpy()
+        usubjid = [str(subjects[r - 1]) if r > 0 else "" for r in kept_rows]
+        keys = record_keys(ds, np.where(kept_rows > 0, kept_rows, 1))
+        keys = [k if r > 0 else "" for k, r in zip(keys, kept_rows, strict=True)]
+    if "variable_name" in frame.columns and not by_row.any():
+        names = frame["variable_name"].to_numpy()[kept_hits]
+        keys = [f"variable={n}" for n in names]
+    records = tuple(Record(int(r), u, k, v) for r, u, k, v in
+                    zip(kept_rows, usubjid, keys, values, strict=True))
+    variable = _finding_variable(rule, ds)
+    return [Finding(rule.core_id, rule.severity, ds.name, variable, rule.message, count,
+                    tuple(int(r) for r in kept_rows[:MAX_ROWS] if r > 0),
+                    tuple(values[:MAX_ROWS]) if by_row.any() else tuple(values[:MAX_ROWS]),
+                    rule.reference, records)]
+
+
+def _finding_variable(rule: Rule, ds: DatasetInfo) -> str | None:
+    names = [str(_expand(v, ds.domain)) for v in rule.output_variables] or [
+        str(_expand((leaf.get("value") or {}).get("target"), ds.domain))
+        for leaf in _leaves(rule.conditions)]
+    names = [n for n in names if n and not n.startswith("$") and n in ds.frame.columns]
+    return ", ".join(dict.fromkeys(names)) or None
+
+
+# --- the catalogue on a study ------------------------------------------------------------------
+
+FRAME_BUILDERS = {
+    "Record Data": lambda rule, ds, study: _record_frame(rule, ds, study),
+    "Dataset Metadata Check": lambda rule, ds, study: dataset_metadata_frame(ds),
+    "Variable Metadata Check": lambda rule, ds, study: variable_metadata_frame(ds),
+    "Variable Metadata Check against Library Metadata":
+        lambda rule, ds, study: library_variable_frame(ds, study),
+    "Define Item Metadata Check against Library Metadata":
+        lambda rule, ds, study: define_variable_frame(ds, study),
+}
+VALUE_CHECKS = {"Value Check with Variable Metadata", "Value Check with Dataset Metadata"}
+
+
+def run_rule(rule: Rule, study: Study) -> tuple[RuleRun, list[Finding]]:
+    """One rule on every dataset in its scope."""
+    targets = [ds for ds in study.datasets.values() if in_scope(rule, ds)]
+    base = dict(rule=rule.core_id, reference=rule.reference, description=rule.message,
+                severity=rule.severity)
+    if rule.rule_type == "Domain Presence Check":
+        targets = _presence_targets(rule, targets, study)
+    if not targets:
+        return RuleRun(**base, status="skipped", reason=_scope_reason(rule)), []
+    findings: list[Finding] = []
+    skipped: list[str] = []
+    ran: list[str] = []
+    try:
+        for ds in targets:
+            try:
+                findings += _run_on(rule, ds, study)
+                ran.append(ds.name)
+            except Skip as why:
+                skipped.append(str(why))
+    except NotExecutable as why:
+        return RuleRun(**base, status="not executable", reason=str(why),
+                       datasets=tuple(d.name for d in targets)), []
+    if not ran:
+        return RuleRun(**base, status="skipped", reason="; ".join(dict.fromkeys(skipped)),
+                       datasets=tuple(d.name for d in targets)), []
+    status = "failed" if findings else "passed"
+    reason = ("not run on: " + "; ".join(dict.fromkeys(skipped))) if skipped else ""
+    return RuleRun(**base, status=status, reason=reason, datasets=tuple(ran)), findings
+
+
+def _presence_targets(rule: Rule, targets: list[DatasetInfo], study: Study) -> list[DatasetInfo]:
+    """A presence check without operations asks one question of the whole study: run it
+    once (on the first dataset in scope); with operations it asks it of each dataset."""
+    if rule.operations or not targets:
+        return targets
+    return targets[:1]
+
+
+def _run_on(rule: Rule, ds: DatasetInfo, study: Study) -> list[Finding]:
+    if rule.rule_type == "Domain Presence Check":
+        frame = domain_list_frame(study)
+        frame = apply_operations(rule, frame, ds, study)
+        context = {"dataset_name": ds.name, "domain": ds.domain}
+        mask = evaluate(rule.conditions, frame, context, ds.domain).to_numpy(dtype=bool)
+        out = findings_of(rule, ds, frame, mask)
+        return [_study_level(f) for f in out] if not rule.operations else out
+    if rule.rule_type in VALUE_CHECKS:
+        return _value_check(rule, ds, study)
+    builder = FRAME_BUILDERS.get(rule.rule_type)
+    if builder is None:
+        raise NotExecutable(f"rule type {rule.rule_type!r} is not interpreted")
+    frame = builder(rule, ds, study)
+    mask, frame = judge(rule, frame, ds, study)
+    return findings_of(rule, ds, frame, mask)
+
+
+def _study_level(f: Finding) -> Finding:
+    return Finding(f.rule, f.severity, "STUDY", None, f.message, 1, (), (), f.reference,
+                   (Record(0),))
+
+
+def _scope_reason(rule: Rule) -> str:
+    parts = []
+    if rule.domains_in and "ALL" not in rule.domains_in:
+        parts.append("datasets " + ", ".join(rule.domains_in))
+    if rule.classes_in and "ALL" not in rule.classes_in:
+        parts.append("class " + ", ".join(rule.classes_in))
+    what = " of ".join(parts) if parts else "a dataset in its scope"
+    return f"no {what} in the package"
+
+
+# --- value checks: one column at a time, judged on its distinct values ---------------------------
+
+def _value_check(rule: Rule, ds: DatasetInfo, study: Study) -> list[Finding]:
+    """CORE judges a long frame (one row per value of the dataset). The same result, column
+    by column on each column's distinct values, without building that frame."""
+    leaves = _leaves(rule.conditions)
+    if any(leaf.get("operator") in GROUP_OPERATORS for leaf in leaves):
+        raise NotExecutable("row-group operators in a value check")
+    meta = variable_metadata_frame(ds).drop(columns=[ROW]).set_index("variable_name")
+    if rule.rule_type == "Value Check with Dataset Metadata":
+        meta = meta[[]].assign(**dataset_metadata_frame(ds).drop(columns=[ROW]).iloc[0])
+    hit_rows: list[np.ndarray] = []
+    hit_values: list[list[str]] = []
+    names: list[str] = []
+    for column in ds.frame.columns:
+        codes, distinct = pd.factorize(ds.frame[column], use_na_sentinel=False)
+        frame = pd.DataFrame({"variable_value": distinct})
+        for key, value in meta.loc[column].items():
+            frame[key] = value
+        frame["variable_name"] = column
+        frame["variable_value_length"] = pd.Series(distinct).map(
+            lambda v: len(str(v)) if v == v and v is not None else 0).to_numpy()
+        frame[ROW] = 0
+        mask, frame = judge(rule, frame, ds, study)
+        if mask.any():
+            bad = np.flatnonzero(mask)
+            rows = np.flatnonzero(np.isin(codes, bad)) + 1
+            hit_rows.append(rows)
+            hit_values.append([f"{column}={_cell(distinct[codes[r - 1]])}" for r in
+                               rows[:MAX_RECORDS]])
+            names.append(column)
+    if not hit_rows:
+        return []
+    rows = np.concatenate(hit_rows)
+    values = [v for vs in hit_values for v in vs]
+    count = len(rows)
+    kept = rows[:MAX_RECORDS]
+    usubjid = ([str(u) for u in ds.frame["USUBJID"].to_numpy()[kept - 1]]
+               if "USUBJID" in ds.frame.columns else [""] * len(kept))
+    keys = record_keys(ds, kept)
+    records = tuple(Record(int(r), u, k, v) for r, u, k, v in
+                    zip(kept, usubjid, keys, values[:len(kept)], strict=True))
+    return [Finding(rule.core_id, rule.severity, ds.name, ", ".join(names), rule.message,
+                    count, tuple(int(r) for r in kept[:MAX_ROWS]), tuple(values[:MAX_ROWS]),
+                    rule.reference, records)]
+
