@@ -154,12 +154,15 @@ def _record_frame(rule: Rule, ds: DatasetInfo, study: Study) -> pd.DataFrame:
 def _merge(frame: pd.DataFrame, ds: DatasetInfo, match: dict, study: Study,
            referenced: set[str]) -> pd.DataFrame:
     other_name = str(match.get("domain_name", ""))
-    if match.get("child") or other_name == "RELREC" or other_name.endswith("--"):
-        raise NotExecutable(f"joins with {other_name} through IDVAR/IDVARVAL or RELREC are "
-                            "not interpreted yet")
+    if match.get("child"):
+        return _merge_parent(frame, ds, match, study) if _domain_matches(
+            ds, (other_name,)) else frame
     other = study.datasets.get(other_name)
     if other is None:
         raise Skip(f"needs dataset {other_name}")
+    if other_name == "RELREC":
+        raise NotExecutable("joins through RELREC (related records of another domain) are "
+                            "not interpreted yet")
     if other_name == ds.name:
         return frame  # a split dataset with itself: already one frame
     keys = [str(k) for k in match.get("match_key") or []]
@@ -174,6 +177,42 @@ def _merge(frame: pd.DataFrame, ds: DatasetInfo, match: dict, study: Study,
                                         if c in wanted and c not in right_keys})
     return frame.merge(right, how="inner", left_on=left_keys, right_on=right_keys,
                        suffixes=("", f".{other_name}"))
+
+
+def _key_text(values: pd.Series) -> pd.Series:
+    """IDVARVAL-comparable text: numbers without a trailing .0, text as is."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.map(lambda v: "" if v != v else (str(int(v)) if float(v).is_integer()
+                                                         else repr(float(v))))
+    return values.astype(str)
+
+
+def _merge_parent(frame: pd.DataFrame, ds: DatasetInfo, match: dict,
+                  study: Study) -> pd.DataFrame:
+    """A relationship dataset (SUPP--, CO, RELREC) beside the parent record each of its rows
+    points at: RDOMAIN's dataset, same USUBJID, parent[IDVAR] == IDVARVAL (left join; no
+    parent record leaves the parent's columns empty). Rows without IDVAR keep only USUBJID."""
+    need = [c for c in ("RDOMAIN", "IDVAR", "IDVARVAL", "USUBJID") if c not in frame.columns]
+    if need:
+        raise Skip(f"{ds.name} has no {', '.join(need)}")
+    pieces = []
+    groups = frame.groupby([frame["RDOMAIN"].astype(str), frame["IDVAR"].astype(str)],
+                           sort=True)
+    for (rdomain, idvar), rows in groups:
+        parent = study.datasets.get(rdomain)
+        if parent is None or not idvar or idvar not in parent.frame.columns:
+            pieces.append(rows)
+            continue
+        right = parent.frame.drop(columns=[c for c in parent.frame.columns
+                                           if c in rows.columns and c != "USUBJID"])
+        right = right.assign(__key=_key_text(parent.frame[idvar])).drop_duplicates(
+            ["USUBJID", "__key"])
+        left = rows.assign(__key=rows["IDVARVAL"].astype(str).str.strip())
+        merged = left.merge(right, how="left", on=["USUBJID", "__key"]).drop(columns="__key")
+        merged.index = rows.index
+        pieces.append(merged)
+    out = pd.concat(pieces, sort=False) if pieces else frame
+    return out.loc[frame.index]
 
 
 def dataset_metadata_frame(ds: DatasetInfo) -> pd.DataFrame:
@@ -220,7 +259,7 @@ def library_variable_frame(ds: DatasetInfo, study: Study) -> pd.DataFrame:
     """The dataset's variables beside the IG's (outer join on the name), CORE's
     library_variable_* columns."""
     own = variable_metadata_frame(ds)
-    lib = study.library.variable_frame(ds.name, ds.domain, ds.cls)  # type: ignore[attr-defined]
+    lib = library_frame(ds, study)
     merged = own.merge(lib, how="outer", left_on="variable_name",
                        right_on="library_variable_name")
     for column in merged.columns:
@@ -230,13 +269,29 @@ def library_variable_frame(ds: DatasetInfo, study: Study) -> pd.DataFrame:
     return merged
 
 
+def library_frame(ds: DatasetInfo, study: Study) -> pd.DataFrame:
+    """The IG's (and model's) variables of the dataset, "--" expanded."""
+    variables = study.library.domain_variables(  # type: ignore[attr-defined]
+        ds.name, list(ds.frame.columns), ds.domain[:2])
+    return pd.DataFrame({
+        "library_variable_name": [v.name for v in variables],
+        "library_variable_label": [v.label for v in variables],
+        "library_variable_data_type": [v.type for v in variables],
+        "library_variable_role": [v.role for v in variables],
+        "library_variable_core": [v.core for v in variables],
+        "library_variable_order_number": [v.order for v in variables]},
+        columns=["library_variable_name", "library_variable_label",
+                 "library_variable_data_type", "library_variable_role",
+                 "library_variable_core", "library_variable_order_number"])
+
+
 def define_variable_frame(ds: DatasetInfo, study: Study) -> pd.DataFrame:
     if study.define is None:
         raise Skip("needs define.xml")
     frame = study.define.variables(ds.name)  # type: ignore[attr-defined]
     if frame.empty:
         raise Skip(f"define.xml does not describe {ds.name}")
-    lib = study.library.variable_frame(ds.name, ds.domain, ds.cls)  # type: ignore[attr-defined]
+    lib = library_frame(ds, study)
     merged = frame.merge(lib, how="left", left_on="define_variable_name",
                          right_on="library_variable_name")
     for column in merged.columns:
@@ -308,7 +363,8 @@ def _missing_targets(rule: Rule, frame: pd.DataFrame, prefix: str) -> list[str]:
 
 def apply_operations(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
                      study: Study) -> pd.DataFrame:
-    from cdisc.validate.core.operations import OPERATIONS, OperationContext, OperationError
+    from cdisc.validate.core.operations import (
+        OPERATIONS, DatasetNotFoundError, OperationContext, OperationError)
 
     for raw in rule.operations:
         op = {k: _expand(v, ds.domain) for k, v in raw.items()}
@@ -321,6 +377,8 @@ def apply_operations(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
                                define=None)
         try:
             result = OPERATIONS[name](ctx, op)
+        except DatasetNotFoundError as exc:
+            raise Skip(f"needs dataset {exc.dataset}") from None
         except OperationError as exc:
             raise NotExecutable(f"{name}: {exc}") from None
         frame = frame.copy(deep=False)

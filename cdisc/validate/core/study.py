@@ -30,20 +30,9 @@ def dataset_class(name: str, domain: str, columns: list[str], library: object) -
             return ADAM_CLASSES[name]
         return "OCCURRENCE DATA STRUCTURE" if "AETERM" in columns or "AEDECOD" in columns \
             else "BASIC DATA STRUCTURE"
-    if name.startswith("SUPP") or name.startswith("SQ") or name in RELATIONSHIP:
+    if name in RELATIONSHIP:
         return "RELATIONSHIP"
-    known = library.dataset_class(domain)  # type: ignore[attr-defined]
-    if known:
-        return known
-    if name.startswith("AP") and len(name) > 2:
-        return "ASSOCIATED PERSONS"
-    prefix = domain[:2]
-    if f"{prefix}OBJ" in columns:
-        return "FINDINGS ABOUT"
-    for suffix, cls in (("TESTCD", "FINDINGS"), ("TRT", "INTERVENTIONS"), ("TERM", "EVENTS")):
-        if f"{prefix}{suffix}" in columns:
-            return cls
-    return ""
+    return library.domain_class(name, columns, domain[:2]) or ""  # type: ignore[attr-defined]
 
 
 def _keys(name: str, domain: str, frame: pd.DataFrame) -> tuple[str, ...]:
@@ -66,16 +55,18 @@ def _keys(name: str, domain: str, frame: pd.DataFrame) -> tuple[str, ...]:
 def dataset_info(table: Table, library: object) -> DatasetInfo:
     frame = table.data
     domain = _domain(table.name, frame)
-    size = 0
     return DatasetInfo(
         name=table.name, domain=domain,
         cls=dataset_class(table.name, domain, list(frame.columns), library), frame=frame,
         label=table.label, column_labels=dict(table.column_labels),
-        lengths=dict(getattr(table, "lengths", {}) or {}),
-        formats=dict(getattr(table, "formats", {}) or {}), file=table.file, size=size,
+        lengths=dict(table.lengths),
+        formats=dict(table.formats), file=table.file, size=table.size,
         keys=_keys(table.name, domain, frame))
 
 
 def study_of(package: Package, library: object, define: object | None = None) -> Study:
-    return Study({name: dataset_info(t, library) for name, t in sorted(package.tables.items())},
-                 library, define)
+    datasets = {name: dataset_info(t, library) for name, t in sorted(package.tables.items())}
+    for ds in datasets.values():  # what CORE's extract_metadata reads
+        ds.frame.attrs.update(dataset_name=ds.name, dataset_label=ds.label,
+                              dataset_size=ds.size, dataset_location=ds.file)
+    return Study(datasets, library, define)
