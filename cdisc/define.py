@@ -8,7 +8,6 @@ follows the ODM 1.3.2 / Define-XML 2.1 schemas; output is deterministic (no cloc
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from cdisc.datatypes import type_info
 from cdisc.io.xpt import XptPart, xpt_lengths
 from cdisc.model import Column, Dataset
 from cdisc.specs import Specs
+from cdisc.xmlsafe import parse_untrusted, safe_parser  # rules.py, define_html.py use it
 
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
@@ -238,49 +238,20 @@ def _codelist(mdv: etree._Element, specs: Specs, use: _CodeListUse, standards: d
     etree.SubElement(el, _odm("Alias"), Context="nci:ExtCodeID", Name=cl.code)
 
 
-def safe_parser() -> etree.XMLParser:
-    """No entity expansion, no network, no huge trees: for any XML we did not write."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
-                           load_dtd=False)
-
-
-def parse_untrusted(xml: bytes, name: str) -> etree._Element:
-    """Parse XML we did not write. A DOCTYPE is refused outright (no entity of any kind, internal
-    or external, is declared, let alone expanded); malformed XML is an InputError naming the line."""
-    from cdisc.errors import InputError
-
-    doctype = re.search(rb"<!\s*(DOCTYPE|ENTITY)", xml, flags=re.I)
-    if doctype is None and xml[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16: look again
-        doctype = re.search(r"<!\s*(DOCTYPE|ENTITY)", xml.decode("utf-16", "replace"), re.I)
-    if doctype is not None:
-        line = xml[: doctype.start()].count(b"\n") + 1
-        raise InputError("DOCTYPE/ENTITY declarations are not allowed (entities are never "
-                         "expanded)", file=name, row=line)
-    try:
-        root = etree.fromstring(xml, safe_parser())
-    except etree.XMLSyntaxError as exc:
-        raise InputError(f"not well-formed XML: {' '.join(str(exc.msg).split())}", file=name,
-                         row=exc.lineno) from None
-    info = root.getroottree().docinfo
-    if info.doctype or info.internalDTD is not None:
-        raise InputError("DOCTYPE declarations are not allowed", file=name)
-    return root
-
-
 def check_define_file(path: Path) -> None:
-    """Refuse a define.xml that is not a plain, well-formed XML file (see parse_untrusted)."""
+    """Refuse a define.xml that is not a plain, well-formed XML file (cdisc.xmlsafe)."""
     from cdisc.errors import InputError
 
     if not path.is_file():
         raise InputError("define.xml not found or not a file", file=str(path))
-    parse_untrusted(path.read_bytes(), str(path))
+    parse_untrusted(path, file=str(path))
 
 
 def validate_define(xml: bytes, schema_dir: Path) -> list[str]:
     """Schema errors of a define.xml against the Define-XML 2.1 XSDs in schema_dir."""
     xsd_path = schema_dir / "cdisc-define-2.1" / "define2-1-0.xsd"
     schema = etree.XMLSchema(etree.parse(str(xsd_path), safe_parser()))
-    doc = parse_untrusted(xml, "define.xml")
+    doc = parse_untrusted(xml, file="define.xml")
     if schema.validate(doc):
         return []
     return [f"line {e.line}: {e.message}" for e in schema.error_log]

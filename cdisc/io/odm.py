@@ -7,8 +7,9 @@ ItemGroupData of that form is one row, in document order, with the columns
   ItemGroupRepeatKey, then one column per ItemOID (its Value; "" when absent).
 
 Item columns come from the study's metadata (FormDef -> ItemGroupDef -> ItemRef) when the file
-has it, then any other ItemOID met in the data. The XML is parsed as untrusted input: a
-DOCTYPE or ENTITY declaration is refused, nothing is fetched, no entity is expanded.
+has it, then any other ItemOID met in the data. The XML is parsed as untrusted input
+(cdisc.xmlsafe): a DOCTYPE or ENTITY declaration is refused, nothing is fetched, no entity is
+expanded.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pandas as pd
 from lxml import etree
 
 from cdisc.errors import InputError
+from cdisc.xmlsafe import parse_untrusted
 
 NS = "http://www.cdisc.org/ns/odm/v1.3"
 KEY_COLUMNS = ["SubjectKey", "StudyEventOID", "StudyEventRepeatKey", "FormRepeatKey",
@@ -38,9 +40,7 @@ def _parse(path: Path) -> etree._Element:
 
 @lru_cache(maxsize=4)
 def _parse_cached(path: Path, _mtime_ns: int, _size: int) -> etree._Element:
-    from cdisc.define import parse_untrusted
-
-    root = parse_untrusted(path.read_bytes(), path.name)
+    root = parse_untrusted(path, file=path.name)
     if root.tag != _q("ODM"):
         raise InputError(f"not a CDISC ODM 1.3 file (root element {root.tag!r})", file=path.name)
     return root

@@ -4,8 +4,10 @@ One suite per dataset: Req variables present and populated, Exp variables presen
 values in non-extensible codelists, ISO 8601 --DTC text, character values <= 200, numeric
 types, --SEQ >= 1, --DY never 0, unique keys. The suites are committed as JSON under
 validation/suites/ (`python -m cdisc.validate.suites validation/suites` regenerates them; a
-test fails when they drift from specs/). Validation runs every dataset in one ephemeral GX
-context with analytics and progress bars off; GX is imported only here, lazily.
+test fails when they drift from specs/). Validation judges them natively by default: a
+vectorised pandas evaluator of exactly GX's semantics for the expectation types the suites use
+(tests/test_suites_native.py holds it to GX's own findings). engine="gx" runs every dataset in
+one ephemeral GX context with analytics and progress bars off; GX is imported only then.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import pandas as pd
 
 from cdisc.dates import ISO8601_DTC_REGEX, ISO8601_DURATION_REGEX
 from cdisc.specs import Specs, _placeholder_regex, load_specs
-from cdisc.validate.model import MAX_ROWS, Finding
+from cdisc.validate.model import MAX_RECORDS, MAX_ROWS, Finding, Record
 
 ROW = "__row"
 # ADaMIG 1.3 marks these ADSL copies of DM Req, but SDTMIG 3.4 leaves them null for screen
@@ -120,6 +122,268 @@ def write_suites(folder: Path, specs: Specs) -> list[Path]:
     return paths
 
 
+# --- findings, whichever engine judged the expectations ------------------------------------
+
+MESSAGES = {
+    "expect_column_to_exist": "variable is missing",
+    "expect_column_values_to_not_be_null": "required variable has null values",
+    "expect_column_value_lengths_to_be_between": "value longer than 200 characters",
+    "expect_column_values_to_be_in_set": "values not in the non-extensible codelist",
+    "expect_column_values_to_match_regex": "values are not ISO 8601",
+    "expect_column_values_to_be_in_type_list": "numeric variable holds non-numeric data",
+    "expect_column_values_to_be_between": "--SEQ below 1",
+    "expect_column_values_to_not_be_in_set": "study day 0 (there is no day 0)",
+    "expect_compound_columns_to_be_unique": "duplicate key values",
+    "expect_column_values_to_be_unique": "duplicate key values",
+}
+
+
+def _cell(value: object) -> str:
+    """A value as a record shows it: "" for a missing one, 3 for 3.0."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float):
+        if np.isnan(value):
+            return ""
+        return str(int(value)) if value.is_integer() else repr(float(value))
+    return str(value)
+
+
+def record_keys(name: str, specs: Specs, columns) -> list[str]:  # type: ignore[no-untyped-def]
+    """The dataset's natural keys (from specs/, present in the data) that tell its records
+    apart within a subject: STUDYID and USUBJID left out."""
+    return [k for k in specs.dataset(name).keys if k in columns and k not in ("STUDYID", "USUBJID")]
+
+
+def _records(frame: pd.DataFrame, rows: list[int], columns: list[str],
+             keys: list[str]) -> tuple[Record, ...]:
+    """Records of the 1-based `rows` of frame: USUBJID, "KEY=value, ..." and the offending
+    "VAR=value, ..." of `columns` (the expectation's, in its order)."""
+    if not rows:
+        return (Record(0),)
+    at = np.asarray(rows[:MAX_RECORDS], dtype=np.int64) - 1
+
+    def text(column: str) -> list[str]:
+        if column not in frame.columns:
+            return [""] * len(at)
+        return [_cell(v) for v in frame[column].iloc[at].to_numpy(dtype=object)]
+
+    def pairs(names: list[str]) -> list[str]:
+        shown = [(c, text(c)) for c in names if c in frame.columns]
+        return [", ".join(f"{c}={t[i]}" for c, t in shown) for i in range(len(at))]
+
+    usubjid = text("USUBJID")
+    key, value = pairs(keys), pairs(columns)
+    return tuple(Record(int(r), u, k, v) for r, u, k, v in
+                 zip(at + 1, usubjid, key, value, strict=True))
+
+
+def _make_finding(dataset: str, kind: str, meta: dict, count: int, rows: list[int],
+                  values: list[str], columns: list[str], frame: pd.DataFrame | None,
+                  keys: list[str]) -> Finding:
+    variable = meta.get("variable")
+    what = "required variable is empty" if (
+        kind == "expect_column_value_lengths_to_be_between"
+        and meta.get("rule") == "GX.REQ.POPULATED") else MESSAGES.get(kind, kind)
+    records = _records(frame, rows, columns, keys) if frame is not None else ()
+    return Finding(str(meta.get("rule", kind)), str(meta.get("severity", "error")), dataset,
+                   variable, f"{variable}: {what}", count, tuple(rows[:MAX_ROWS]),
+                   tuple(values[:MAX_ROWS]), records=records)
+
+
+def _columns(kwargs: dict) -> list[str]:
+    return list(kwargs["column_list"]) if "column_list" in kwargs else [kwargs["column"]]
+
+
+def _finding(dataset: str, result,  # type: ignore[no-untyped-def]
+             frame: pd.DataFrame | None = None, keys: list[str] | None = None) -> Finding | None:
+    """The finding of one GX expectation result (None when it passed)."""
+    if result.success:
+        return None
+    config = result.expectation_config
+    meta = config.meta or {}
+    res = result.result or {}
+    count = int(res.get("unexpected_count") or 1)
+    index = res.get("unexpected_index_list") or []
+    rows = [int(i[ROW]) for i in index if isinstance(i, dict) and ROW in i]
+    values = [", ".join(str(v) for k, v in sorted(i.items()) if k != ROW)
+              for i in index[:MAX_ROWS] if isinstance(i, dict)]
+    return _make_finding(dataset, config.type, meta, count, rows, values,
+                         _columns(dict(config.kwargs)), frame, keys or [])
+
+
+# --- the native engine: GX 1.x's pandas semantics, vectorised ----------------------------------
+#
+# What GX's PandasExecutionEngine does for the kwargs the suites use (read in its source and
+# checked against GX itself by tests/test_suites_native.py):
+#  * column map expectations (all but column_to_exist, not_be_null, compound uniqueness)
+#    judge the non-null values only (Series.notnull()); the rows reported are the others that
+#    fail, with mostly=1 any of them fails the expectation;
+#  * value lengths are len(str(value)) (Series.astype(str).str.len()), so 2.5 has length 3;
+#  * match_regex is Series.astype(str).str.contains(regex): re.search on str(value);
+#  * in_set / not_in_set are Series.isin (1 == 1.0 == True; "1" is not 1);
+#  * in_type_list on an object column checks isinstance per value; on any other dtype it is
+#    one verdict on the dtype (no rows);
+#  * between on int/float64 columns compares vectorised, on others value by value, and a
+#    string value (or an incomparable one) raises: GX then reports the expectation failed with
+#    no counts, as here;
+#  * compound uniqueness ignores rows whose key columns are all missing (ignore_row_if
+#    "all_values_are_missing") and compares the rest with DataFrame.duplicated (NaN == None);
+#  * column uniqueness is Series.duplicated(keep=False) on the non-null values.
+
+_TYPES: dict[str, type | None] = {"none": type(None), "bool": bool, "int": int, "long": int,
+                                  "float": float, "bytes": bytes, "complex": complex,
+                                  "str": str, "string_types": str, "list": list, "dict": dict}
+
+
+def _value_types(type_list: list[str]) -> tuple[type, ...]:
+    """The types an object column's values may have (GX's ColumnValuesInTypeList)."""
+    out: list[type] = []
+    for name in type_list:
+        try:
+            out.append(np.dtype(name).type)
+        except TypeError:
+            for where in (pd, pd.core.dtypes.dtypes):
+                found = getattr(where, name, None)
+                if isinstance(found, type):
+                    out.append(found)
+        native = _TYPES.get(name.lower())
+        if native is not None:
+            out.append(native)
+    if not out:
+        raise ValueError(f"no recognised type in {type_list}")
+    return tuple(out)
+
+
+def _dtype_in(dtype: object, type_list: list[str]) -> bool:
+    """GX's verdict on a non-object column: its dtype is one of type_list."""
+    allowed: list[object] = []
+    for name in type_list:
+        try:
+            allowed += [np.dtype(name).type, np.dtype(name)]
+        except TypeError:
+            found = getattr(pd, name, None)
+            if isinstance(found, type):
+                allowed.append(found)
+                try:
+                    if isinstance(found(), pd.api.extensions.ExtensionDtype):
+                        allowed.append(found())
+                except TypeError:
+                    pass
+            found = getattr(pd.core.dtypes.dtypes, name, None)
+            if isinstance(found, type):
+                allowed.append(found)
+        native = _TYPES.get(name.lower())
+        if native is not None:
+            allowed.append(native)
+    return dtype in allowed
+
+
+def _between(values: pd.Series, low: object, high: object) -> np.ndarray:
+    if values.dtype in [int, float] or isinstance(values.dtype, pd.DatetimeTZDtype) \
+            or pd.api.types.is_datetime64_ns_dtype(values.dtype):
+        ok = pd.Series(True, index=values.index)
+        if low is not None:
+            ok &= low <= values
+        if high is not None:
+            ok &= values <= high
+        return np.asarray(ok, dtype=bool)
+
+    def judge(v: object) -> bool:
+        for bound in (low, high):
+            if bound is not None and isinstance(v, str) != isinstance(bound, str):
+                raise TypeError("column values and bounds are not of one type")
+        return bool((low is None or v >= low)  # type: ignore[operator]
+                    and (high is None or v <= high))  # type: ignore[operator]
+
+    return np.fromiter((judge(v) for v in values.to_numpy(dtype=object)), bool, len(values))
+
+
+def _of_types(values: pd.Series, types: tuple[type, ...]) -> np.ndarray:
+    return np.fromiter((isinstance(v, types) for v in values.to_numpy(dtype=object)), bool,
+                       len(values))
+
+
+def _lengths(values: pd.Series, low: object, high: object) -> np.ndarray:
+    array = values.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(array, skipna=False) == "string":  # str(v) is v
+        lengths = np.fromiter(map(len, array), np.int64, len(array))
+    else:
+        lengths = np.asarray(values.astype(str).str.len(), dtype=np.int64)
+    ok = np.ones(len(array), dtype=bool)
+    if low is not None:
+        ok &= lengths >= low
+    if high is not None:
+        ok &= lengths <= high
+    return ok
+
+
+_MAPS = {  # expectation type -> judge(non-null values, kwargs) -> passes, per value
+    "expect_column_value_lengths_to_be_between":
+        lambda s, kw: _lengths(s, kw.get("min_value"), kw.get("max_value")),
+    "expect_column_values_to_be_between":
+        lambda s, kw: _between(s, kw.get("min_value"), kw.get("max_value")),
+    "expect_column_values_to_be_in_set":
+        lambda s, kw: np.asarray(s.isin(kw["value_set"]), dtype=bool),
+    "expect_column_values_to_not_be_in_set":
+        lambda s, kw: ~np.asarray(s.isin(kw["value_set"]), dtype=bool),
+    "expect_column_values_to_match_regex":
+        lambda s, kw: np.asarray(s.astype(str).str.contains(kw["regex"]), dtype=bool),
+    "expect_column_values_to_be_in_type_list":
+        lambda s, kw: _of_types(s, _value_types(kw["type_list"])),
+    "expect_column_values_to_be_unique":
+        lambda s, kw: ~np.asarray(s.duplicated(keep=False), dtype=bool),
+}
+
+
+def _unexpected(kind: str, kwargs: dict, frame: pd.DataFrame) -> np.ndarray | None:
+    """0-based positions of the rows failing one expectation (empty: it passes), or None when
+    it fails as a whole (a missing column, a wrong dtype, values it cannot compare)."""
+    none = np.zeros(0, dtype=np.int64)
+    if kind == "expect_column_to_exist":
+        return none if kwargs["column"] in frame.columns else None
+    if kind == "expect_compound_columns_to_be_unique":
+        part = frame[list(kwargs["column_list"])]
+        kept = ~np.asarray(part.isna().all(axis=1), dtype=bool)
+        return np.flatnonzero(kept)[np.asarray(part[kept].duplicated(keep=False), dtype=bool)]
+    column = frame[kwargs["column"]]
+    present = np.asarray(column.notna(), dtype=bool)
+    if kind == "expect_column_values_to_not_be_null":
+        return np.flatnonzero(~present)
+    if kind == "expect_column_values_to_be_in_type_list" \
+            and column.dtype.type.__name__ != "object_":  # one verdict on the dtype
+        return none if _dtype_in(column.dtype, kwargs["type_list"]) else None
+    values = column[present]
+    return np.flatnonzero(present)[~_MAPS[kind](values, kwargs)]
+
+
+def native_findings(dataset: str, definition: dict, frame: pd.DataFrame,
+                    keys: list[str] | None = None) -> list[Finding]:
+    """The findings of a suite on frame, judged without GX but as GX judges (see above)."""
+    findings = []
+    for e in definition["expectations"]:
+        kind, kwargs = e["type"], e["kwargs"]
+        if kind not in MESSAGES:
+            raise ValueError(f"the native engine does not know {kind}")
+        try:
+            bad = _unexpected(kind, kwargs, frame)
+        except Exception:  # GX catches it too: the expectation fails, with no counts
+            bad = None
+        if bad is not None and len(bad) == 0:
+            continue
+        rows: list[int] = [] if bad is None else (bad + 1).tolist()
+        columns = _columns(kwargs)
+        values: list[str] = []
+        if bad is not None:
+            shown = [frame[c] for c in sorted(columns)]
+            values = [", ".join(str(s.iloc[i]) for s in shown) for i in bad[:MAX_ROWS]]
+        findings.append(_make_finding(dataset, kind, e["meta"], len(rows) or 1, rows, values,
+                                      columns, frame, keys or []))
+    return findings
+
+
+# --- the GX engine -------------------------------------------------------------------------
+
 def _gx_suite(gx, definition: dict):  # type: ignore[no-untyped-def]
     suite = gx.ExpectationSuite(name=definition["name"])
     for e in definition["expectations"]:
@@ -136,36 +400,6 @@ def _context():  # type: ignore[no-untyped-def]
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     return gx, context
-
-
-def _finding(dataset: str, result) -> Finding | None:  # type: ignore[no-untyped-def]
-    if result.success:
-        return None
-    config = result.expectation_config
-    meta = config.meta or {}
-    variable = meta.get("variable")
-    res = result.result or {}
-    count = int(res.get("unexpected_count") or 1)
-    index = res.get("unexpected_index_list") or []
-    rows = tuple(int(i[ROW]) for i in index[:MAX_ROWS] if isinstance(i, dict) and ROW in i)
-    values = tuple(", ".join(str(v) for k, v in sorted(i.items()) if k != ROW)
-                   for i in index[:MAX_ROWS] if isinstance(i, dict))
-    kind = config.type
-    what = {
-        "expect_column_to_exist": "variable is missing",
-        "expect_column_values_to_not_be_null": "required variable has null values",
-        "expect_column_value_lengths_to_be_between": "required variable is empty"
-        if meta.get("rule") == "GX.REQ.POPULATED" else "value longer than 200 characters",
-        "expect_column_values_to_be_in_set": "values not in the non-extensible codelist",
-        "expect_column_values_to_match_regex": "values are not ISO 8601",
-        "expect_column_values_to_be_in_type_list": "numeric variable holds non-numeric data",
-        "expect_column_values_to_be_between": "--SEQ below 1",
-        "expect_column_values_to_not_be_in_set": "study day 0 (there is no day 0)",
-        "expect_compound_columns_to_be_unique": "duplicate key values",
-        "expect_column_values_to_be_unique": "duplicate key values",
-    }.get(kind, kind)
-    return Finding(str(meta.get("rule", kind)), str(meta.get("severity", "error")), dataset,
-                   variable, f"{variable}: {what}", count, rows, values)
 
 
 def distinct_frame(frame: pd.DataFrame) -> pd.DataFrame:
@@ -197,39 +431,60 @@ class _Runner:
 COMPLETE = {"result_format": "COMPLETE", "unexpected_index_column_names": [ROW]}
 
 
-def run_suites(datasets: dict[str, pd.DataFrame], specs: Specs) -> tuple[list[Finding], float]:
-    """Run each dataset's generated suite in one ephemeral context: (findings, seconds).
+def gx_findings(runner: _Runner, name: str, definition: dict, df: pd.DataFrame,
+                keys: list[str] | None = None, run_name: str | None = None) -> list[Finding]:
+    """The findings of a suite on df, judged by GX (runner: one context for many runs).
 
     A long table is first screened on its distinct values (a value expectation fails on the
     table exactly when it fails on some distinct value); the expectations that failed there,
     and those comparing rows (key uniqueness), then run on the whole table for the counts
     and row numbers reported."""
+    run_name = run_name or name
+    needed = sorted({c for e in definition["expectations"]
+                     for c in [e["kwargs"].get("column"), *e["kwargs"].get("column_list", [])]
+                     if c and c in df.columns})
+    frame = df[needed].copy()
+    frame[ROW] = range(1, len(frame) + 1)
+    expectations = definition["expectations"]
+    if len(frame) >= SCREEN_ROWS:
+        by_value = [e for e in expectations if e["type"] not in ROW_EXPECTATIONS]
+        tagged = [{**e, "meta": {**e["meta"], "screen": i}} for i, e in enumerate(by_value)]
+        screen = runner.run(f"{run_name}.distinct", {**definition, "expectations": tagged},
+                            distinct_frame(df[needed]), {"result_format": "BOOLEAN_ONLY"})
+        failed = [by_value[r.expectation_config.meta["screen"]] for r in screen
+                  if not r.success]
+        expectations = failed + [e for e in expectations if e["type"] in ROW_EXPECTATIONS]
+    if not expectations:
+        return []
+    results = runner.run(run_name, {**definition, "expectations": expectations}, frame,
+                         COMPLETE)
+    return [f for r in results if (f := _finding(name, r, df, keys)) is not None]
+
+
+ENGINES = ("native", "gx")
+
+
+def run_suites(datasets: dict[str, pd.DataFrame], specs: Specs,
+               engine: str = "native") -> tuple[list[Finding], float]:
+    """Run each dataset's generated suite: (findings, seconds).
+
+    engine "native" (the default) judges the expectations here, vectorised, exactly as GX
+    would (tests/test_suites_native.py holds it to GX's findings) and never imports GX;
+    "gx" runs them in one ephemeral Great Expectations context."""
+    if engine not in ENGINES:
+        raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
     if not datasets:
         return [], 0.0
     start = time.perf_counter()
-    runner = _Runner()
+    runner = _Runner() if engine == "gx" else None
     findings: list[Finding] = []
     for name, df in sorted(datasets.items()):
         definition = suite_for(name, specs, list(df.columns))
-        needed = sorted({c for e in definition["expectations"]
-                         for c in [e["kwargs"].get("column"), *e["kwargs"].get("column_list",
-                                                                                 [])]
-                         if c and c in df.columns})
-        frame = df[needed].copy()
-        frame[ROW] = range(1, len(frame) + 1)
-        expectations = definition["expectations"]
-        if len(frame) >= SCREEN_ROWS:
-            by_value = [e for e in expectations if e["type"] not in ROW_EXPECTATIONS]
-            tagged = [{**e, "meta": {**e["meta"], "screen": i}} for i, e in enumerate(by_value)]
-            screen = runner.run(f"{name}.distinct", {**definition, "expectations": tagged},
-                                distinct_frame(df[needed]), {"result_format": "BOOLEAN_ONLY"})
-            failed = [by_value[r.expectation_config.meta["screen"]] for r in screen
-                      if not r.success]
-            expectations = failed + [e for e in expectations if e["type"] in ROW_EXPECTATIONS]
-        if expectations:
-            results = runner.run(name, {**definition, "expectations": expectations}, frame,
-                                 COMPLETE)
-            findings += [f for r in results if (f := _finding(name, r)) is not None]
+        keys = record_keys(name, specs, df.columns)
+        if runner is None:
+            findings += native_findings(name, definition, df, keys)
+        else:
+            findings += gx_findings(runner, name, definition, df, keys)
     return findings, time.perf_counter() - start
 
 

@@ -101,7 +101,7 @@ def with_records(finding: Finding, study: Study) -> Finding:
         Record(r, value=v) for r, v in zip(finding.rows, list(finding.values) +
                                            [""] * len(finding.rows), strict=False))
     if not records:
-        return replace(finding, records=(Record(0, value=finding.message),))
+        return replace(finding, records=(Record(0),))
     if ds is None or all(r.usubjid or r.key for r in records):
         return replace(finding, records=records)
     rows = np.asarray([max(r.row, 1) for r in records], dtype=int)
