@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from cdisc import __version__
-from cdisc.errors import CdiscError, OutputError
+from cdisc.errors import CdiscError
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
@@ -210,37 +210,74 @@ def adam(sdtm_dir: Path, out_dir: Path, config_path: Path | None, cutoff: str | 
               help="Write a JUnit XML report here.")
 @click.option("--html", "html_dir", default=None, type=click.Path(path_type=Path),
               help="Write report.html into this folder.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "notice"]), default="error",
-              show_default=True, help="Exit 1 when a finding at or above this severity exists.")
+@click.option("--sarif", "sarif_path", default=None, type=click.Path(path_type=Path),
+              help="Write a SARIF 2.1.0 report here (code scanning, IDEs).")
+@click.option("--excel", "excel_path", default=None, type=click.Path(path_type=Path),
+              help="Write an Excel workbook here (Dataset Summary, Issue Summary, Details, "
+                   "Rules).")
+@click.option("--baseline", "baseline_path", default=None, type=click.Path(path_type=Path),
+              help="A previous report.json (e.g. of the last data cut): mark findings new or "
+                   "open and list the resolved ones.")
+@click.option("--fail-on-new", is_flag=True,
+              help="With --baseline: exit 1 only when a finding at or above --fail-on is new.")
+@click.option("--waivers", "waivers_path", default=None, type=click.Path(path_type=Path),
+              help="waivers.yaml: reviewed findings with their justification (never counted "
+                   "by --fail-on).")
+@click.option("--fail-on", type=click.Choice(["reject", "error", "warning", "notice"]),
+              default="error", show_default=True,
+              help="Exit 1 when a finding at or above this severity exists (waived findings "
+                   "do not count).")
 @click.option("--no-gx", is_flag=True, help="Run only the conformance rules (skip GX suites).")
 @click.option("--quiet", is_flag=True, help="Print only the totals line.")
 @handle_errors
 def validate(folder: Path, standard: str, define_path: Path | None, json_path: Path | None,
-             junit_path: Path | None, html_dir: Path | None, fail_on: str, no_gx: bool,
-             quiet: bool) -> None:
+             junit_path: Path | None, html_dir: Path | None, sarif_path: Path | None,
+             excel_path: Path | None, baseline_path: Path | None, fail_on_new: bool,
+             waivers_path: Path | None, fail_on: str, no_gx: bool, quiet: bool) -> None:
     """Validate a folder of SDTM or ADaM datasets (xpt or Dataset-JSON): exit 0 when clean,
-    1 when findings at or above --fail-on, 2 when validation could not run."""
-    from cdisc.validate.report import console_lines, to_html, to_json, to_junit
+    1 when findings at or above --fail-on (new ones only with --fail-on-new), 2 when
+    validation could not run."""
+    from cdisc.errors import InputError
+    from cdisc.validate.baseline import compare, load_baseline
+    from cdisc.validate.report import (console_lines, excel_bytes, to_html, to_json, to_junit,
+                                       to_sarif, write_files)
     from cdisc.validate.run import validate_folder
+    from cdisc.validate.waivers import apply_waivers, load_waivers
 
+    if fail_on_new and baseline_path is None:
+        raise InputError("--fail-on-new needs --baseline (the report to compare with)")
+    # the inputs first: a bad baseline or waivers file stops the run before validating
+    waivers = load_waivers(waivers_path) if waivers_path is not None else None
+    baseline = load_baseline(baseline_path) if baseline_path is not None else None
     report = validate_folder(folder, standard, define_path, use_gx=not no_gx)
+    if not report.files:  # the files read (xpt preferred over Dataset-JSON), for SARIF
+        parts = [folder / p for p in ("sdtm", "adam") if (folder / p).is_dir()] or [folder]
+        files = {p.stem.upper(): p.relative_to(folder).as_posix()
+                 for part in parts for ext in ("json", "xpt")
+                 for p in sorted(part.glob(f"*.{ext}"))}
+        report.files = {d: files[d] for d in report.datasets if d in files}
+    if waivers is not None:
+        report = apply_waivers(report, waivers)
+    if baseline is not None:
+        report = compare(report, baseline, str(baseline_path))
+    # every report rendered before any is written, then all written or none
+    outputs: list[tuple[Path, bytes]] = []
+    names: dict[Path, str] = {}
+    if json_path:
+        outputs.append((json_path, to_json(report).encode("utf-8")))
+    if junit_path:
+        outputs.append((junit_path, to_junit(report)))
+    if html_dir:
+        outputs.append((html_dir / "report.html", to_html(report)))
+        names[html_dir / "report.html"] = str(html_dir)
+    if sarif_path:
+        outputs.append((sarif_path, to_sarif(report).encode("utf-8")))
+    if excel_path:
+        outputs.append((excel_path, excel_bytes(report)))
     for line in console_lines(report, quiet):
         click.echo(line)
-    target = None
-    try:
-        if json_path:
-            target = json_path
-            json_path.write_text(to_json(report), encoding="utf-8")
-        if junit_path:
-            target = junit_path
-            junit_path.write_bytes(to_junit(report))
-        if html_dir:
-            target = html_dir
-            html_dir.mkdir(parents=True, exist_ok=True)
-            (html_dir / "report.html").write_bytes(to_html(report))
-    except OSError as exc:
-        raise OutputError(f"cannot write report: {exc.strerror}", file=str(target)) from None
-    if report.worst_at_least(fail_on):
+    write_files(outputs, names)
+    if report.worst_at_least(fail_on, new_only=fail_on_new):
         sys.exit(1)
 
 

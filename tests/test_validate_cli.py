@@ -42,7 +42,7 @@ def test_demo_output_reports_exactly_its_real_data_findings(demo_sdtm: Path,
                       str(tmp_path / "j.xml"), "--html", str(tmp_path / "html"))
     assert result.exit_code == 1, result.output
     doc = json.loads((tmp_path / "r.json").read_text())
-    assert doc["schema"] == "cdisc-validate/1" and doc["summary"]["error"] == 2
+    assert doc["schema"] == "cdisc-validate/2" and doc["summary"]["error"] == 2
     errors = sorted((f["rule"], f["dataset"], f["variable"], f["count"])
                     for f in doc["findings"] if f["severity"] == "error")
     assert errors == [("CD0009", "AE", "AESER", 1), ("GX.REQ.POPULATED", "AE", "AEDECOD", 1)]

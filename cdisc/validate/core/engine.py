@@ -89,6 +89,8 @@ def _class_matches(ds: DatasetInfo, classes: tuple[str, ...]) -> bool:
 
 
 def in_scope(rule: Rule, ds: DatasetInfo) -> bool:
+    if rule.include_split and not rule.domains_in and not ds.is_split:
+        return False  # a rule about split datasets only
     if rule.domains_in and not _domain_matches(ds, rule.domains_in):
         if not (rule.include_split and ds.is_split):
             return False
@@ -260,7 +262,9 @@ def library_variable_frame(ds: DatasetInfo, study: Study) -> pd.DataFrame:
     library_variable_* columns."""
     own = variable_metadata_frame(ds)
     lib = library_frame(ds, study)
-    merged = own.merge(lib, how="outer", left_on="variable_name",
+    # the dataset's variables (CORE's outer join would also report every IG variable the
+    # dataset does not have as a mismatch of an empty value)
+    merged = own.merge(lib, how="left", left_on="variable_name",
                        right_on="library_variable_name")
     for column in merged.columns:
         if merged[column].dtype == object:
@@ -372,6 +376,7 @@ def apply_operations(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
         if name not in OPERATIONS:
             raise NotExecutable(f"operation {name} is not implemented")
         domain = str(op.get("domain") or ds.domain)
+        _needs_columns(op, frame, ds, domain)
         ctx = OperationContext(frame=frame, dataset_name=ds.name, domain=domain,
                                datasets=study.frames(), library=study.library,
                                define=None)
@@ -384,6 +389,21 @@ def apply_operations(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
         frame = frame.copy(deep=False)
         frame[str(op["id"])] = _broadcast(result, frame)
     return frame
+
+
+def _needs_columns(op: dict, frame: pd.DataFrame, ds: DatasetInfo, domain: str) -> None:
+    """An operation on the dataset checked whose column or grouping is absent: skip (CORE
+    reports the rule skipped for that dataset)."""
+    group = [g for g in op.get("group") or [] if isinstance(g, str) and not g.startswith("$")]
+    missing = [g for g in group if g not in frame.columns]
+    on_self = domain in (ds.domain, ds.name)
+    name = op.get("name")
+    if on_self and isinstance(name, str) and name and not name.startswith("$") and \
+            op.get("operator") not in ("variable_exists", "extract_metadata") and \
+            name not in frame.columns:
+        missing.append(name)
+    if missing:
+        raise Skip(f"{ds.name} has no {', '.join(dict.fromkeys(missing))}")
 
 
 def _broadcast(result: object, frame: pd.DataFrame) -> object:
@@ -403,6 +423,9 @@ def _broadcast(result: object, frame: pd.DataFrame) -> object:
 def judge(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
           study: Study) -> tuple[np.ndarray, pd.DataFrame]:
     """(True for the frame rows the rule reports, the frame with the operations' columns)."""
+    missing = [c for c in _missing_targets(rule, frame, ds.domain) if not c.startswith("$")]
+    if missing:
+        raise Skip(f"{ds.name} has no {', '.join(missing)}")
     frame = apply_operations(rule, frame, ds, study)
     missing = _missing_targets(rule, frame, ds.domain)
     if missing:
