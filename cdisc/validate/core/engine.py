@@ -56,6 +56,15 @@ class DatasetInfo:
     size: int = 0  # file bytes (0 when held in memory only)
     keys: tuple[str, ...] = ()  # natural keys that identify a record across cuts
     is_split: bool = False
+    cache: dict = field(default_factory=dict, repr=False)  # frames built once per dataset
+
+    def with_rows(self) -> pd.DataFrame:
+        """The data with its 1-based record numbers (ROW), built once."""
+        if "rows" not in self.cache:
+            frame = self.frame.copy(deep=False)
+            frame[ROW] = np.arange(1, len(frame) + 1)
+            self.cache["rows"] = frame
+        return self.cache["rows"]
 
 
 @dataclass
@@ -145,16 +154,42 @@ def referenced_columns(rule: Rule, prefix: str) -> set[str]:
 # --- frames per rule type --------------------------------------------------------------------
 
 def _record_frame(rule: Rule, ds: DatasetInfo, study: Study) -> pd.DataFrame:
-    frame = ds.frame.copy(deep=False)
-    frame[ROW] = np.arange(1, len(frame) + 1)
+    frame = ds.with_rows()
+    if not rule.match:
+        return frame
     referenced = referenced_columns(rule, ds.domain)
+    named = _named(rule, ds.domain)
+    if not any(m.get("child") for m in rule.match):  # joins: only the columns the rule names
+        frame = frame[[c for c in frame.columns if c in named or c == ROW]]
     for match in rule.match:
-        frame = _merge(frame, ds, match, study, referenced)
+        frame = _merge(frame, ds, match, study, referenced, named)
     return frame
 
 
+def _named(rule: Rule, prefix: str) -> set[str]:
+    """Every text the rule holds (conditions, operations, outputs, join keys), "--" expanded:
+    a superset of the columns it can read."""
+    out: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, str):
+            out.add(node)
+            out.add(str(_expand(node, prefix)))
+            if "." in node:
+                out.add(node.split(".", 1)[1])
+        elif isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, (list, tuple)):
+            for v in node:
+                walk(v)
+    walk([rule.conditions, list(rule.operations), list(rule.output_variables),
+          list(rule.match)])
+    return out
+
+
 def _merge(frame: pd.DataFrame, ds: DatasetInfo, match: dict, study: Study,
-           referenced: set[str]) -> pd.DataFrame:
+           referenced: set[str], named: set[str]) -> pd.DataFrame:
     other_name = str(match.get("domain_name", ""))
     if match.get("child"):
         return _merge_parent(frame, ds, match, study) if _domain_matches(
@@ -172,10 +207,14 @@ def _merge(frame: pd.DataFrame, ds: DatasetInfo, match: dict, study: Study,
     right_keys = [k.replace("--", other.domain, 1) for k in keys]
     missing = [k for k in left_keys if k not in frame.columns] + \
         [k for k in right_keys if k not in other.frame.columns]
+    right_keys = [k for k in right_keys]
     if missing:
         raise Skip(f"match key {', '.join(missing)} absent")
     wanted = {c.split(".", 1)[1] for c in referenced if c.startswith(f"{other_name}.")}
-    right = other.frame.rename(columns={c: f"{other_name}.{c}" for c in other.frame.columns
+    right = other.frame[[c for c in other.frame.columns
+                         if c in named or c in right_keys or
+                         any(k.replace("--", other.domain, 1) == c for k in named)]]
+    right = right.rename(columns={c: f"{other_name}.{c}" for c in other.frame.columns
                                         if c in wanted and c not in right_keys})
     return frame.merge(right, how="inner", left_on=left_keys, right_on=right_keys,
                        suffixes=("", f".{other_name}"))
@@ -228,16 +267,23 @@ def _data_type(series: pd.Series) -> str:
 
 
 def variable_metadata_frame(ds: DatasetInfo) -> pd.DataFrame:
+    if "variables" not in ds.cache:
+        ds.cache["variables"] = _variable_metadata(ds)
+    return ds.cache["variables"]
+
+
+def _variable_metadata(ds: DatasetInfo) -> pd.DataFrame:
     columns = list(ds.frame.columns)
     types = [_data_type(ds.frame[c]) for c in columns]
-    sizes = [8 if t == "Num" else int(ds.lengths.get(c) or _max_bytes(ds.frame[c]))
-             for c, t in zip(columns, types, strict=True)]
+    max_bytes = [_max_bytes(ds.frame[c]) for c in columns]
+    sizes = [8 if t == "Num" else int(ds.lengths.get(c) or m)
+             for c, t, m in zip(columns, types, max_bytes, strict=True)]
     return pd.DataFrame({
         ROW: 0, "variable_name": columns, "variable_order_number": range(1, len(columns) + 1),
         "variable_label": [ds.column_labels.get(c, "") for c in columns],
         "variable_size": sizes, "variable_data_type": types,
         "variable_format": [ds.formats.get(c, "") for c in columns],
-        "variable_max_size": [_max_bytes(ds.frame[c]) for c in columns],
+        "variable_max_size": max_bytes,
         "variable_has_empty_values": [bool(_empty(ds.frame[c]).any()) for c in columns],
         "dataset_name": ds.name})
 
@@ -252,9 +298,13 @@ def _max_bytes(series: pd.Series) -> int:
 
 
 def _empty(series: pd.Series) -> pd.Series:
+    """Missing values, judged on the distinct values (far fewer than rows)."""
     if pd.api.types.is_numeric_dtype(series):
         return series.isna()
-    return series.isna() | (series.astype(str).str.strip() == "")
+    codes, distinct = pd.factorize(series, use_na_sentinel=False)
+    blank = np.array([v is None or v != v or str(v).strip() == "" for v in distinct],
+                     dtype=bool)
+    return pd.Series(blank[codes] if len(codes) else np.zeros(0, bool), index=series.index)
 
 
 def library_variable_frame(ds: DatasetInfo, study: Study) -> pd.DataFrame:
@@ -594,46 +644,66 @@ def _scope_reason(rule: Rule) -> str:
 # --- value checks: one column at a time, judged on its distinct values ---------------------------
 
 def _value_check(rule: Rule, ds: DatasetInfo, study: Study) -> list[Finding]:
-    """CORE judges a long frame (one row per value of the dataset). The same result, column
-    by column on each column's distinct values, without building that frame."""
+    """CORE judges a long frame (one row per value of the dataset). The same answer from a
+    long frame of each column's distinct values (far fewer rows), mapped back to records."""
     leaves = _leaves(rule.conditions)
     if any(leaf.get("operator") in GROUP_OPERATORS for leaf in leaves):
         raise NotExecutable("row-group operators in a value check")
-    meta = variable_metadata_frame(ds).drop(columns=[ROW]).set_index("variable_name")
-    if rule.rule_type == "Value Check with Dataset Metadata":
-        meta = meta[[]].assign(**dataset_metadata_frame(ds).drop(columns=[ROW]).iloc[0])
-    hit_rows: list[np.ndarray] = []
-    hit_values: list[list[str]] = []
-    names: list[str] = []
-    for column in ds.frame.columns:
-        codes, distinct = pd.factorize(ds.frame[column], use_na_sentinel=False)
-        frame = pd.DataFrame({"variable_value": distinct})
-        for key, value in meta.loc[column].items():
-            frame[key] = value
-        frame["variable_name"] = column
-        frame["variable_value_length"] = pd.Series(distinct).map(
-            lambda v: len(str(v)) if v == v and v is not None else 0).to_numpy()
-        frame[ROW] = 0
-        mask, frame = judge(rule, frame, ds, study)
-        if mask.any():
-            bad = np.flatnonzero(mask)
-            rows = np.flatnonzero(np.isin(codes, bad)) + 1
-            hit_rows.append(rows)
-            hit_values.append([f"{column}={_cell(distinct[codes[r - 1]])}" for r in
-                               rows[:MAX_RECORDS]])
-            names.append(column)
-    if not hit_rows:
+    long, codes = _distinct_long_frame(rule, ds)
+    mask, long = judge(rule, long, ds, study)
+    if not mask.any():
         return []
-    rows = np.concatenate(hit_rows)
-    values = [v for vs in hit_values for v in vs]
+    hit_rows: list[np.ndarray] = []
+    hit_values: list[str] = []
+    names: list[str] = []
+    for column, (start, column_codes, distinct) in codes.items():
+        bad = np.flatnonzero(mask[start:start + len(distinct)])
+        if len(bad) == 0:
+            continue
+        rows = np.flatnonzero(np.isin(column_codes, bad)) + 1
+        hit_rows.append(rows)
+        hit_values += [f"{column}={_cell(distinct[column_codes[r - 1]])}"
+                       for r in rows[:MAX_RECORDS]]
+        names.append(column)
+    rows = np.concatenate(hit_rows)  # variable by variable, rows in order within each
+    values = hit_values[:MAX_RECORDS]
     count = len(rows)
     kept = rows[:MAX_RECORDS]
     usubjid = ([str(u) for u in ds.frame["USUBJID"].to_numpy()[kept - 1]]
                if "USUBJID" in ds.frame.columns else [""] * len(kept))
     keys = record_keys(ds, kept)
     records = tuple(Record(int(r), u, k, v) for r, u, k, v in
-                    zip(kept, usubjid, keys, values[:len(kept)], strict=True))
+                    zip(kept, usubjid, keys, values, strict=False))
     return [Finding(rule.core_id, rule.severity, ds.name, ", ".join(names), rule.message,
                     count, tuple(int(r) for r in kept[:MAX_ROWS]), tuple(values[:MAX_ROWS]),
                     rule.reference, records)]
 
+
+def _distinct_long_frame(rule: Rule, ds: DatasetInfo) -> tuple[pd.DataFrame, dict]:
+    """One row per (variable, distinct value) with the variable's (or dataset's) metadata;
+    and per variable (first row in the long frame, row codes, distinct values)."""
+    key = ("long", rule.rule_type)
+    if key in ds.cache:
+        return ds.cache[key]
+    meta = variable_metadata_frame(ds).drop(columns=[ROW]).set_index("variable_name")
+    if rule.rule_type == "Value Check with Dataset Metadata":
+        dataset_meta = dataset_metadata_frame(ds).drop(columns=[ROW]).iloc[0]
+    pieces, codes, start = [], {}, 0
+    for column in ds.frame.columns:
+        column_codes, distinct = pd.factorize(ds.frame[column], use_na_sentinel=False)
+        distinct = np.asarray(distinct, dtype=object)
+        piece = {"variable_name": column, "variable_value": distinct}
+        if rule.rule_type == "Value Check with Dataset Metadata":
+            piece.update(dataset_meta.to_dict())
+        else:
+            piece.update(meta.loc[column].to_dict())
+        piece["variable_value_length"] = [
+            0 if v is None or v != v else len(str(v)) for v in distinct]
+        pieces.append(pd.DataFrame(piece))
+        codes[column] = (start, column_codes, distinct)
+        start += len(distinct)
+    long = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
+    long["variable_value"] = long["variable_value"].astype(object)
+    long[ROW] = 0
+    ds.cache[key] = (long, codes)
+    return long, codes

@@ -1233,6 +1233,8 @@ def exists(frame: pd.DataFrame, check: Check) -> pd.Series:
     if name in frame.columns:
         return _constant(frame, True)
     for column in frame.columns:
+        if not str(column).startswith("$"):
+            continue  # list cells come from operations only ($ columns)
         values = frame[column]
         if values.dtype.kind != "O" or not len(values):
             continue
