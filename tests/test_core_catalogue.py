@@ -28,9 +28,9 @@ def test_catalogue_has_core_and_own_rules_each_once() -> None:
     core = [r for r in rules if r.source == "CORE"]
     assert len(core) == 430
     own = {r.core_id for r in rules if r.source == "own"}
-    assert {"TRC1734", "TRC1736A", "CD0009", "AD0001"} <= own
+    assert {"TRC1734", "TRC1736A", "CD0010", "AD0001"} <= own
     # a rule CORE has is not repeated among ours
-    assert not own & {"CD0001", "CD0002", "CD0003", "CD0004", "CD0005", "CD0006"}
+    assert not own & {"CD0001", "CD0002", "CD0003", "CD0004", "CD0005", "CD0006", "CD0009"}
 
 
 def test_references_keep_cdisc_then_fda_ids_of_sdtmig_only() -> None:

@@ -43,4 +43,4 @@ def test_run_without_network(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert not marker.exists(), marker.read_text()[:500]
-    assert (out / "validation" / "sdtm" / "report.json").exists()
+    assert (out / "validation" / "report.json").exists()

@@ -60,20 +60,7 @@ def actarm_matches_exposure(rule: Rule, pkg: Package) -> list[Finding]:
                           "the subject has EX records but neither ACTARMCD nor ARMNRS")
 
 
-# --- AE --------------------------------------------------------------------------------------
-
-SERIOUS_CRITERIA = ["AESDTH", "AESLIFE", "AESHOSP", "AESDISAB", "AESCONG", "AESMIE"]
-
-
-def serious_needs_criterion(rule: Rule, pkg: Package) -> list[Finding]:
-    (ae,) = _need(pkg, "AE")
-    _need_columns("AE", ae, "AESER")
-    present = [c for c in SERIOUS_CRITERIA if c in ae.columns]
-    any_criterion = (ae[present] == "Y").any(axis=1) if present else pd.Series(False,
-                                                                              index=ae.index)
-    return _finding(rule, "AE", "AESER", (ae["AESER"] == "Y") & ~any_criterion, ae["AESER"],
-                    "AESER = Y but no seriousness criterion (AESDTH, AESLIFE, ...) is Y")
-
+# --- EX --------------------------------------------------------------------------------------
 
 def exposure_within_reference(rule: Rule, pkg: Package) -> list[Finding]:
     dm, ex = _need(pkg, "DM", "EX")
@@ -197,7 +184,7 @@ def source_record_exists(rule: Rule, pkg: Package) -> list[Finding]:
         for dom in sorted(set(t.loc[has_source, "SRCDOM"].astype(str))):
             rows = has_source & (t["SRCDOM"] == dom)
             target = pkg.get(dom)
-            seq = f"{dom}SEQ"
+            seq = "ASEQ" if dom.startswith("AD") else f"{dom}SEQ"  # ADaM records: ASEQ
             if target is None or seq not in target.columns:
                 bad |= rows
                 continue
@@ -352,7 +339,7 @@ def define_codelist_values(rule: Rule, pkg: Package) -> list[Finding]:
 
 CHECKS: dict[str, Callable[[Rule, Package], list[Finding]]] = {
     f.__name__: f for f in (
-        actarm_matches_exposure, serious_needs_criterion, exposure_within_reference, lb_nrind,
+        actarm_matches_exposure, exposure_within_reference, lb_nrind,
         rs_response_codelist, adtte_aval_from_dates, adam_study_day, adam_flag_values,
         adam_required_variables, source_record_exists, adsl_matches_dm, define_present,
         xpt_text_limits, define_schema, define_describes_package, define_codelist_values)}

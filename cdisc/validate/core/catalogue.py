@@ -13,6 +13,7 @@ from cdisc.paths import VALIDATION_DIR
 
 CORE_CATALOGUE = VALIDATION_DIR / "rules" / "core-sdtmig-3-4.json.gz"
 OWN_CATALOGUE = VALIDATION_DIR / "rules" / "own.yaml"
+ERRATA = VALIDATION_DIR / "rules" / "errata.yaml"
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Rule:
     standard: str = "SDTMIG"  # SDTMIG | ADaMIG | package (both, or the whole submission)
     python: str = ""  # a check of cdisc/validate/checks.py, for what the schema cannot say
     source: str = "CORE"  # CORE | own
+    erratum: str = ""  # why a correction from validation/rules/errata.yaml was applied
 
     @property
     def reference(self) -> str:
@@ -93,7 +95,30 @@ def rule_from_dict(raw: dict, source: str = "CORE") -> Rule:
         output_variables=tuple(raw.get("output_variables") or ()),
         grouping_variables=tuple(raw.get("grouping_variables") or ()),
         standard=str(raw.get("standard") or "SDTMIG"), python=str(raw.get("python") or ""),
-        source=source)
+        source=source, erratum=str(raw.get("erratum") or ""))
+
+
+def _substitute(node: object, table: dict) -> object:
+    if isinstance(node, str):
+        return table.get(node, node)
+    if isinstance(node, list):
+        return [_substitute(v, table) for v in node]
+    if isinstance(node, dict):
+        return {k: _substitute(v, table) for k, v in node.items()}
+    return node
+
+
+def apply_erratum(raw: dict, erratum: dict) -> dict:
+    """The rule with the erratum's corrections (a new dict; the catalogue is not changed)."""
+    out = dict(raw)
+    table = {str(k): str(v) for k, v in (erratum.get("substitute") or {}).items()}
+    for key in ("conditions", "operations", "output_variables"):
+        if key in out and table:
+            out[key] = _substitute(out[key], table)
+    if "conditions" in erratum:
+        out["conditions"] = erratum["conditions"]
+    out["erratum"] = str(erratum["reason"])
+    return out
 
 
 def read_core_catalogue(path: Path = CORE_CATALOGUE) -> list[dict]:
@@ -106,7 +131,10 @@ def load_catalogue() -> tuple[Rule, ...]:
     """Every rule: CORE's (published ones) then ours, each id once."""
     from cdisc.yamlsafe import load_yaml
 
-    rules = [rule_from_dict(r) for r in read_core_catalogue() if r.get("status") == "Published"]
+    errata = {str(e["core_id"]): e for e in (load_yaml(ERRATA) if ERRATA.exists() else [])}
+    rules = [rule_from_dict(apply_erratum(r, errata[r["core_id"]]) if r["core_id"] in errata
+                            else r)
+             for r in read_core_catalogue() if r.get("status") == "Published"]
     if OWN_CATALOGUE.exists():
         rules += [rule_from_dict(r, "own") for r in load_yaml(OWN_CATALOGUE) or []]
     ids = [r.core_id for r in rules]

@@ -20,7 +20,6 @@ from cdisc.validate.model import MAX_RECORDS, MAX_ROWS, Finding, Record, RuleRun
 ROW = "__row"
 # operators that judge the presence of a column (or dataset), not its values
 PRESENCE_OPERATORS = {"exists", "not_exists"}
-RELATIONSHIP_DATASETS = {"RELREC", "RELSUB", "RELSPEC", "CO"}
 GROUP_OPERATORS = {
     "is_not_unique_set", "is_unique_set", "is_not_unique_relationship",
     "is_unique_relationship", "is_inconsistent_across_dataset",
@@ -38,6 +37,10 @@ class Skip(Exception):
 
 class NotExecutable(Exception):
     """The catalogue asks for something this interpreter does not do."""
+
+
+class Missing(Exception):
+    """A condition names a column the frame does not have."""
 
 
 @dataclass
@@ -372,7 +375,16 @@ def evaluate(node: object, frame: pd.DataFrame, context: dict, prefix: str) -> p
             parts = [evaluate(c, frame, context, prefix) for c in node["all"]]
             return _reduce(parts, frame, np.logical_and)
         if "any" in node:
-            parts = [evaluate(c, frame, context, prefix) for c in node["any"]]
+            # a branch about a variable the dataset does not have cannot hold; the rule is
+            # skipped only when no branch can be judged
+            parts, missing = [], []
+            for child in node["any"]:
+                try:
+                    parts.append(evaluate(child, frame, context, prefix))
+                except Missing as why:
+                    missing.append(str(why))
+            if not parts:
+                raise Missing(", ".join(dict.fromkeys(missing)))
             return _reduce(parts, frame, np.logical_or)
         if "not" in node:
             return ~evaluate(node["not"], frame, context, prefix).astype(bool)
@@ -380,6 +392,13 @@ def evaluate(node: object, frame: pd.DataFrame, context: dict, prefix: str) -> p
         if name not in OPERATORS:
             raise NotExecutable(f"operator {name} is not implemented")
         value = dict(node.get("value") or {})
+        target = _expand(value.get("target"), prefix)
+        if name not in PRESENCE_OPERATORS and isinstance(target, str) and \
+                target not in frame.columns:
+            raise Missing(target)
+        for column in _grouping_columns(value, prefix):
+            if column not in frame.columns:
+                raise Missing(column)
         check = Check(target=str(_expand(value.pop("target", None), prefix)),
                       comparator=_expand(value.pop("comparator", None), prefix),
                       params={k: _expand(v, prefix) for k, v in value.items()},
@@ -392,6 +411,21 @@ def evaluate(node: object, frame: pd.DataFrame, context: dict, prefix: str) -> p
     raise NotExecutable(f"condition node not understood: {str(node)[:80]}")
 
 
+def _grouping_columns(value: dict, prefix: str) -> list[str]:
+    """Columns a group operator groups or sorts by: `within`, `ordering`, and sort specs
+    ({"name": ...}) in the comparator."""
+    out = []
+    for key in ("within", "ordering"):
+        named = _expand(value.get(key), prefix)
+        out += [named] if isinstance(named, str) else [w for w in named or [] if
+                                                       isinstance(w, str)]
+    comparator = value.get("comparator")
+    if isinstance(comparator, list):
+        out += [str(_expand(c["name"], prefix)) for c in comparator
+                if isinstance(c, dict) and isinstance(c.get("name"), str)]
+    return [c for c in out if not c.startswith("$")]
+
+
 def _reduce(parts: list[pd.Series], frame: pd.DataFrame, how) -> pd.Series:  # type: ignore[no-untyped-def]
     if not parts:
         return pd.Series(True, index=frame.index)
@@ -401,11 +435,14 @@ def _reduce(parts: list[pd.Series], frame: pd.DataFrame, how) -> pd.Series:  # t
     return pd.Series(out, index=frame.index)
 
 
-def _missing_targets(rule: Rule, frame: pd.DataFrame, prefix: str) -> list[str]:
+def _missing_targets(rule: Rule, frame: pd.DataFrame, prefix: str,
+                     top_only: bool = False) -> list[str]:
     """Columns the conditions judge that the frame does not have (presence operators and
-    literal comparators excepted)."""
+    literal comparators excepted); top_only: the leaves directly under a top-level "all"."""
     missing = []
-    for leaf in _leaves(rule.conditions):
+    leaves = [c for c in rule.conditions.get("all", []) if "operator" in c] if top_only \
+        else _leaves(rule.conditions)
+    for leaf in leaves:
         if leaf.get("operator") in PRESENCE_OPERATORS:
             continue
         value = leaf.get("value") or {}
@@ -427,7 +464,7 @@ def apply_operations(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
             raise NotExecutable(f"operation {name} is not implemented")
         domain = str(op.get("domain") or ds.domain)
         _needs_columns(op, frame, ds, domain)
-        ctx = OperationContext(frame=frame, dataset_name=ds.name, domain=domain,
+        ctx = OperationContext(frame=frame, dataset_name=ds.name, domain=ds.domain,
                                datasets=study.frames(), library=study.library,
                                define=None)
         try:
@@ -450,7 +487,7 @@ def _needs_columns(op: dict, frame: pd.DataFrame, ds: DatasetInfo, domain: str) 
     name = op.get("name")
     if on_self and isinstance(name, str) and name and not name.startswith("$") and \
             op.get("operator") not in ("variable_exists", "extract_metadata") and \
-            name not in frame.columns:
+            name not in frame.columns and name not in ds.frame.columns:
         missing.append(name)
     if missing:
         raise Skip(f"{ds.name} has no {', '.join(dict.fromkeys(missing))}")
@@ -473,16 +510,20 @@ def _broadcast(result: object, frame: pd.DataFrame) -> object:
 def judge(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
           study: Study) -> tuple[np.ndarray, pd.DataFrame]:
     """(True for the frame rows the rule reports, the frame with the operations' columns)."""
-    missing = [c for c in _missing_targets(rule, frame, ds.domain) if not c.startswith("$")]
-    if missing:
-        raise Skip(f"{ds.name} has no {', '.join(missing)}")
+    if isinstance(rule.conditions, dict) and "all" in rule.conditions:
+        # a top-level "all" about an absent variable: skip before any operation runs
+        missing = [c for c in _missing_targets(rule, frame, ds.domain, top_only=True)
+                   if not c.startswith("$")]
+        if missing:
+            raise Skip(f"{ds.name} has no {', '.join(missing)}")
     frame = apply_operations(rule, frame, ds, study)
-    missing = _missing_targets(rule, frame, ds.domain)
-    if missing:
-        raise Skip(f"{ds.name} has no {', '.join(missing)}")
     context = {"dataset_name": ds.name, "domain": ds.domain,
                "rdomain": ds.name[4:] if ds.name.startswith("SUPP") else ""}
-    return evaluate(rule.conditions, frame, context, ds.domain).to_numpy(dtype=bool), frame
+    try:
+        mask = evaluate(rule.conditions, frame, context, ds.domain)
+    except Missing as why:
+        raise Skip(f"{ds.name} has no {why}") from None
+    return mask.to_numpy(dtype=bool), frame
 
 
 def _record_values(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo, hits: np.ndarray) -> list[str]:
@@ -542,6 +583,14 @@ def findings_of(rule: Rule, ds: DatasetInfo, frame: pd.DataFrame,
     records = tuple(Record(int(r), u, k, v) for r, u, k, v in
                     zip(kept_rows, usubjid, keys, values, strict=True))
     variable = _finding_variable(rule, ds)
+    if rule.sensitivity == "Dataset":
+        # one result per dataset (CORE's Dataset sensitivity); its value lists what was found
+        shown = "; ".join(dict.fromkeys(f"{r.key}: {r.value}" if r.key else r.value
+                                        for r in records[:MAX_ROWS]))
+        first = records[0]
+        return [Finding(rule.core_id, rule.severity, ds.name, variable, rule.message, 1,
+                        (first.row,) if first.row else (), (shown,), rule.reference,
+                        (Record(first.row, first.usubjid, first.key, shown),))]
     return [Finding(rule.core_id, rule.severity, ds.name, variable, rule.message, count,
                     tuple(int(r) for r in kept_rows[:MAX_ROWS] if r > 0),
                     tuple(values[:MAX_ROWS]) if by_row.any() else tuple(values[:MAX_ROWS]),
@@ -597,6 +646,8 @@ def run_rule(rule: Rule, study: Study) -> tuple[RuleRun, list[Finding]]:
                        datasets=tuple(d.name for d in targets)), []
     status = "failed" if findings else "passed"
     reason = ("not run on: " + "; ".join(dict.fromkeys(skipped))) if skipped else ""
+    if rule.erratum:
+        reason = "; ".join(filter(None, [f"erratum: {rule.erratum}", reason]))
     return RuleRun(**base, status=status, reason=reason, datasets=tuple(ran)), findings
 
 

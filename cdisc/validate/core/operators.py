@@ -819,7 +819,7 @@ def _contains(frame: pd.DataFrame, check: Check, fold: bool) -> np.ndarray:
         values = _objects(other) if isinstance(other, pd.Series) else _objects(other, n)
         return _in_cells(values, cells, fold)
     if isinstance(other, str):
-        needle = _fold(other)
+        needle = _fold(other) if fold else other
 
         def has(v: Any) -> bool:
             text = _text_of(v)

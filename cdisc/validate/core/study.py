@@ -10,7 +10,7 @@ from cdisc.validate.package import Package, Table
 
 ADAM_CLASSES = {"ADSL": "SUBJECT LEVEL ANALYSIS DATASET", "ADAE": "OCCURRENCE DATA STRUCTURE",
                 "ADCM": "OCCURRENCE DATA STRUCTURE", "ADMH": "OCCURRENCE DATA STRUCTURE"}
-RELATIONSHIP = {"RELREC", "RELSUB", "RELSPEC", "CO"}
+RELATIONSHIP = {"RELREC", "RELSUB", "RELSPEC"}  # CO is special purpose (SDTMIG 3.4 5.1)
 
 
 def _domain(name: str, frame: pd.DataFrame) -> str:
