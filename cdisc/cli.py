@@ -234,9 +234,10 @@ def validate(folder: Path, standard: str, define_path: Path | None, json_path: P
              junit_path: Path | None, html_dir: Path | None, sarif_path: Path | None,
              excel_path: Path | None, baseline_path: Path | None, fail_on_new: bool,
              waivers_path: Path | None, fail_on: str, no_gx: bool, quiet: bool) -> None:
-    """Validate a folder of SDTM or ADaM datasets (xpt or Dataset-JSON): exit 0 when clean,
-    1 when findings at or above --fail-on (new ones only with --fail-on-new), 2 when
-    validation could not run."""
+    """Validate a package root with sdtm/ and adam/ (and their define.xml), or one folder of
+    SDTM or ADaM datasets (xpt or Dataset-JSON), with the GX suites and the whole rule
+    catalogue (CORE's SDTMIG 3.4 rules and ours): exit 0 when clean, 1 when findings at or
+    above --fail-on (new ones only with --fail-on-new), 2 when validation could not run."""
     from cdisc.errors import InputError
     from cdisc.validate.baseline import compare, load_baseline
     from cdisc.validate.report import (console_lines, excel_bytes, to_html, to_json, to_junit,

@@ -147,9 +147,10 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
 
     lengths = {ds.name: xpt_lengths(ds) for ds in datasets}
     for ds in datasets:
-        _item_group(mdv, ds, standards)
+        roles = _roles(ds, specs)
+        _item_group(mdv, ds, standards, roles=roles)
         for part in (parts or {}).get(ds.name, []):
-            _item_group(mdv, ds, standards, part)
+            _item_group(mdv, ds, standards, part, roles=roles)
     for ds in datasets:
         for col in ds.columns:
             _item_def(mdv, ds, col, lengths[ds.name][col.name], specs, set(used))
@@ -165,8 +166,20 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
+def _roles(ds: Dataset, specs: Specs) -> dict[str, str]:
+    """SDTM variable roles from specs (the IG's): ItemRef/@Role (CG0010). ADaM has none."""
+    from cdisc.errors import SpecError
+
+    if ds.standard == "ADaMIG":
+        return {}
+    try:
+        return {v.name: v.role for v in specs.dataset(ds.name).variables if v.role}
+    except SpecError:
+        return {}
+
+
 def _item_group(mdv: etree._Element, ds: Dataset, standards: dict,
-                part: XptPart | None = None) -> None:
+                part: XptPart | None = None, roles: dict[str, str] | None = None) -> None:
     """The dataset's ItemGroupDef, or that of one numbered part of a split dataset (same
     variables, its own file under split/)."""
     sdtm = ds.standard != "ADaMIG"
@@ -189,6 +202,8 @@ def _item_group(mdv: etree._Element, ds: Dataset, standards: dict,
                                Mandatory="Yes" if col.core == "Req" else "No")
         if col.name in key_seq:
             ref.set("KeySequence", str(key_seq[col.name]))
+        if roles and col.name in roles:
+            ref.set("Role", roles[col.name])
         if col.method:
             ref.set("MethodOID", _method_oid(ds, col))
     etree.SubElement(group, _def("Class"), Name=_class_name(ds))

@@ -463,7 +463,7 @@ def apply_operations(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
         if name not in OPERATIONS:
             raise NotExecutable(f"operation {name} is not implemented")
         domain = str(op.get("domain") or ds.domain)
-        _needs_columns(op, frame, ds, domain)
+        _needs_columns(op, frame, ds, domain, study)
         ctx = OperationContext(frame=frame, dataset_name=ds.name, domain=ds.domain,
                                datasets=study.frames(), library=study.library,
                                define=None)
@@ -478,9 +478,10 @@ def apply_operations(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
     return frame
 
 
-def _needs_columns(op: dict, frame: pd.DataFrame, ds: DatasetInfo, domain: str) -> None:
-    """An operation on the dataset checked whose column or grouping is absent: skip (CORE
-    reports the rule skipped for that dataset)."""
+def _needs_columns(op: dict, frame: pd.DataFrame, ds: DatasetInfo, domain: str,
+                   study: Study) -> None:
+    """An operation whose column or grouping is absent (from the dataset checked, or from the
+    other dataset it reads): skip (CORE reports the rule skipped for that dataset)."""
     group = [g for g in op.get("group") or [] if isinstance(g, str) and not g.startswith("$")]
     missing = [g for g in group if g not in frame.columns]
     on_self = domain in (ds.domain, ds.name)
@@ -491,6 +492,12 @@ def _needs_columns(op: dict, frame: pd.DataFrame, ds: DatasetInfo, domain: str) 
         missing.append(name)
     if missing:
         raise Skip(f"{ds.name} has no {', '.join(dict.fromkeys(missing))}")
+    other = study.datasets.get(domain)
+    if not on_self and other is not None and isinstance(name, str) and name and \
+            not name.startswith("$") and "--" not in name and \
+            op.get("operator") not in ("variable_exists", "extract_metadata") and \
+            name not in other.frame.columns:
+        raise Skip(f"{other.name} has no {name}")
 
 
 def _broadcast(result: object, frame: pd.DataFrame) -> object:
