@@ -695,7 +695,7 @@ def _scope_reason(rule: Rule) -> str:
         parts.append("datasets " + ", ".join(rule.domains_in))
     if rule.classes_in and "ALL" not in rule.classes_in:
         parts.append("class " + ", ".join(rule.classes_in))
-    what = " of ".join(parts) if parts else "a dataset in its scope"
+    what = " of ".join(parts) if parts else "dataset in its scope"
     return f"no {what} in the package"
 
 
