@@ -8,6 +8,7 @@ for something this interpreter cannot do: the reason says what). Nothing is drop
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -367,12 +368,15 @@ def domain_list_frame(study: Study) -> pd.DataFrame:
 
 # --- evaluation ------------------------------------------------------------------------------
 
-def evaluate(node: object, frame: pd.DataFrame, context: dict, prefix: str) -> pd.Series:
+def evaluate(node: object, frame: pd.DataFrame, context: dict, prefix: str,
+             cache: dict | None = None) -> pd.Series:
+    """The condition tree on the frame. `cache`: leaf results of this dataset's own records,
+    shared by the rules (many rules ask the same question: non_empty USUBJID, ...)."""
     from cdisc.validate.core.operators import OPERATORS, OperatorError
 
     if isinstance(node, dict):
         if "all" in node:
-            parts = [evaluate(c, frame, context, prefix) for c in node["all"]]
+            parts = [evaluate(c, frame, context, prefix, cache) for c in node["all"]]
             return _reduce(parts, frame, np.logical_and)
         if "any" in node:
             # a branch about a variable the dataset does not have cannot hold; the rule is
@@ -380,14 +384,14 @@ def evaluate(node: object, frame: pd.DataFrame, context: dict, prefix: str) -> p
             parts, missing = [], []
             for child in node["any"]:
                 try:
-                    parts.append(evaluate(child, frame, context, prefix))
+                    parts.append(evaluate(child, frame, context, prefix, cache))
                 except Missing as why:
                     missing.append(str(why))
             if not parts:
                 raise Missing(", ".join(dict.fromkeys(missing)))
             return _reduce(parts, frame, np.logical_or)
         if "not" in node:
-            return ~evaluate(node["not"], frame, context, prefix).astype(bool)
+            return ~evaluate(node["not"], frame, context, prefix, cache).astype(bool)
         name = node.get("operator")
         if name not in OPERATORS:
             raise NotExecutable(f"operator {name} is not implemented")
@@ -403,12 +407,38 @@ def evaluate(node: object, frame: pd.DataFrame, context: dict, prefix: str) -> p
                       comparator=_expand(value.pop("comparator", None), prefix),
                       params={k: _expand(v, prefix) for k, v in value.items()},
                       context=context)
+        key = _leaf_key(name, check) if cache is not None else None
+        if key is not None and key in cache:  # type: ignore[operator]
+            return cache[key]  # type: ignore[index]
         try:
             result = OPERATORS[name](frame, check)
         except OperatorError as exc:
             raise NotExecutable(f"{name}: {exc}") from None
-        return pd.Series(np.asarray(result, dtype=bool), index=frame.index)
+        out = pd.Series(np.asarray(result, dtype=bool), index=frame.index)
+        if key is not None:
+            cache[key] = out  # type: ignore[index]
+        return out
     raise NotExecutable(f"condition node not understood: {str(node)[:80]}")
+
+
+def _presence_fails(rule: Rule, frame: pd.DataFrame, prefix: str) -> bool:
+    """A top-level "all" with an exists / not_exists leaf that is false here holds on no
+    record: the rule passes without its operations being run."""
+    for leaf in rule.conditions.get("all", []):
+        op = leaf.get("operator")
+        target = _expand((leaf.get("value") or {}).get("target"), prefix)
+        if op in PRESENCE_OPERATORS and isinstance(target, str) and not target.startswith("$"):
+            if (target in frame.columns) != (op == "exists"):
+                return True
+    return False
+
+
+def _leaf_key(name: str, check: Check) -> str | None:
+    """A leaf's identity on a dataset's own records; None when it reads an operation's
+    result ($...), which differs from rule to rule."""
+    text = json.dumps([name, check.target, check.comparator, check.params,
+                       check.context.get("dataset_name")], sort_keys=True, default=str)
+    return None if "$" in text else text
 
 
 def _grouping_columns(value: dict, prefix: str) -> list[str]:
@@ -464,7 +494,12 @@ def apply_operations(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
             raise NotExecutable(f"operation {name} is not implemented")
         domain = str(op.get("domain") or ds.domain)
         _needs_columns(op, frame, ds, domain, study)
-        ctx = OperationContext(frame=frame, dataset_name=ds.name, domain=ds.domain,
+        source = frame
+        if name == "extract_metadata":  # the file's metadata, as CORE's reader gives it
+            source = frame.copy(deep=False)
+            source.attrs = {"dataset_name": ds.name, "dataset_label": ds.label,
+                            "dataset_size": ds.size, "dataset_location": ds.file}
+        ctx = OperationContext(frame=source, dataset_name=ds.name, domain=ds.domain,
                                datasets=study.frames(), library=study.library,
                                define=None)
         try:
@@ -523,11 +558,16 @@ def judge(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
                    if not c.startswith("$")]
         if missing:
             raise Skip(f"{ds.name} has no {', '.join(missing)}")
+        if _presence_fails(rule, frame, ds.domain):
+            return np.zeros(len(frame), dtype=bool), frame
     frame = apply_operations(rule, frame, ds, study)
     context = {"dataset_name": ds.name, "domain": ds.domain,
                "rdomain": ds.name[4:] if ds.name.startswith("SUPP") else ""}
+    # leaf results are shared across rules on the dataset's own records (no join)
+    cache = ds.cache.setdefault("leaves", {}) if frame is ds.cache.get("rows") or (
+        not rule.match and rule.rule_type == "Record Data") else None
     try:
-        mask = evaluate(rule.conditions, frame, context, ds.domain)
+        mask = evaluate(rule.conditions, frame, context, ds.domain, cache)
     except Missing as why:
         raise Skip(f"{ds.name} has no {why}") from None
     return mask.to_numpy(dtype=bool), frame

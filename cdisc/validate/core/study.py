@@ -66,7 +66,4 @@ def dataset_info(table: Table, library: object) -> DatasetInfo:
 
 def study_of(package: Package, library: object, define: object | None = None) -> Study:
     datasets = {name: dataset_info(t, library) for name, t in sorted(package.tables.items())}
-    for ds in datasets.values():  # what CORE's extract_metadata reads
-        ds.frame.attrs.update(dataset_name=ds.name, dataset_label=ds.label,
-                              dataset_size=ds.size, dataset_location=ds.file)
     return Study(datasets, library, define)
