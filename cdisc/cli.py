@@ -228,12 +228,16 @@ def adam(sdtm_dir: Path, out_dir: Path, config_path: Path | None, cutoff: str | 
               help="Exit 1 when a finding at or above this severity exists (waived findings "
                    "do not count).")
 @click.option("--no-gx", is_flag=True, help="Run only the conformance rules (skip GX suites).")
+@click.option("--suites-engine", type=click.Choice(["native", "gx"]), default="native",
+              show_default=True, help="Evaluate the GX suites natively (same findings, "
+              "vectorised) or with Great Expectations itself.")
 @click.option("--quiet", is_flag=True, help="Print only the totals line.")
 @handle_errors
 def validate(folder: Path, standard: str, define_path: Path | None, json_path: Path | None,
              junit_path: Path | None, html_dir: Path | None, sarif_path: Path | None,
              excel_path: Path | None, baseline_path: Path | None, fail_on_new: bool,
-             waivers_path: Path | None, fail_on: str, no_gx: bool, quiet: bool) -> None:
+             waivers_path: Path | None, fail_on: str, no_gx: bool, suites_engine: str,
+             quiet: bool) -> None:
     """Validate a package root with sdtm/ and adam/ (and their define.xml), or one folder of
     SDTM or ADaM datasets (xpt or Dataset-JSON), with the GX suites and the whole rule
     catalogue (CORE's SDTMIG 3.4 rules and ours): exit 0 when clean, 1 when findings at or
@@ -250,7 +254,8 @@ def validate(folder: Path, standard: str, define_path: Path | None, json_path: P
     # the inputs first: a bad baseline or waivers file stops the run before validating
     waivers = load_waivers(waivers_path) if waivers_path is not None else None
     baseline = load_baseline(baseline_path) if baseline_path is not None else None
-    report = validate_folder(folder, standard, define_path, use_gx=not no_gx)
+    report = validate_folder(folder, standard, define_path, use_gx=not no_gx,
+                             suites_engine=suites_engine)
     if not report.files:  # the files read (xpt preferred over Dataset-JSON), for SARIF
         parts = [folder / p for p in ("sdtm", "adam") if (folder / p).is_dir()] or [folder]
         files = {p.stem.upper(): p.relative_to(folder).as_posix()

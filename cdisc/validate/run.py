@@ -40,7 +40,7 @@ def read_submission(folder: Path, standard: str = "auto"):  # type: ignore[no-un
 
 def validate_folder(folder: Path, standard: str = "auto", define: Path | None = None,
                     use_gx: bool = True, package: Package | None = None,
-                    submission=None) -> Report:  # type: ignore[no-untyped-def]
+                    submission=None, suites_engine: str = "native") -> Report:  # type: ignore[no-untyped-def]
     """Validate folder (or `submission` / `package`: the same datasets already in memory)."""
     from cdisc.validate.core.runner import Submission, run_catalogue
 
@@ -60,7 +60,7 @@ def validate_folder(folder: Path, standard: str = "auto", define: Path | None = 
             check_define_file(pkg.define)  # a DOCTYPE, entities or malformed XML: InputError
     findings, not_checked, gx_seconds = [], [], 0.0
     if use_gx:
-        gx_findings, gx_seconds, notes = _suites(parts)
+        gx_findings, gx_seconds, notes = _suites(parts, suites_engine)
         findings += gx_findings
         not_checked += notes
     start = time.perf_counter()
@@ -79,7 +79,7 @@ def validate_folder(folder: Path, standard: str = "auto", define: Path | None = 
     return report
 
 
-def _suites(parts: list[Package]) -> tuple[list, float, list[str]]:
+def _suites(parts: list[Package], engine: str = "native") -> tuple[list, float, list[str]]:
     from cdisc.specs import load_specs
     from cdisc.validate.core.runner import with_records
     from cdisc.validate.core.study import study_of
@@ -93,7 +93,7 @@ def _suites(parts: list[Package]) -> tuple[list, float, list[str]]:
         if unknown:
             notes.append(f"no specs for {', '.join(unknown)}: their variables are not "
                          "checked by the GX suites")
-        found, took = run_suites(known, specs)
+        found, took = run_suites(known, specs, engine=engine)
         study = study_of(Package(pkg.folder, {n: pkg.tables[n] for n in known}), _NoLibrary())
         findings += [with_records(f, study) for f in found]
         seconds += took
