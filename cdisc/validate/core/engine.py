@@ -32,6 +32,25 @@ GROUP_OPERATORS = {
     "is_ordered_subset_of"}
 
 
+# operators whose answer for a record depends on that record alone (or on a column's set of
+# values, which judging distinct combinations keeps)
+_ELEMENTWISE = {
+    "equal_to", "not_equal_to", "equal_to_case_insensitive", "not_equal_to_case_insensitive",
+    "greater_than", "greater_than_or_equal_to", "less_than", "less_than_or_equal_to",
+    "empty", "non_empty", "matches_regex", "not_matches_regex", "prefix_matches_regex",
+    "not_prefix_matches_regex", "suffix_matches_regex", "not_suffix_matches_regex",
+    "starts_with", "ends_with", "prefix_equal_to", "prefix_not_equal_to", "suffix_equal_to",
+    "suffix_not_equal_to", "contains", "does_not_contain", "contains_case_insensitive",
+    "does_not_contain_case_insensitive", "longer_than", "longer_than_or_equal_to",
+    "shorter_than", "shorter_than_or_equal_to", "has_equal_length", "has_not_equal_length",
+    "date_equal_to", "date_not_equal_to", "date_greater_than", "date_greater_than_or_equal_to",
+    "date_less_than", "date_less_than_or_equal_to", "is_complete_date", "is_incomplete_date",
+    "invalid_date", "invalid_duration", "exists", "not_exists", "is_contained_by",
+    "is_not_contained_by", "is_contained_by_case_insensitive",
+    "is_not_contained_by_case_insensitive", "prefix_is_contained_by",
+    "prefix_is_not_contained_by", "suffix_is_contained_by", "suffix_is_not_contained_by"}
+
+
 class Skip(Exception):
     """The rule cannot run on this dataset: what it needs is absent (a reason, not a fault)."""
 
@@ -563,14 +582,60 @@ def judge(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
     frame = apply_operations(rule, frame, ds, study)
     context = {"dataset_name": ds.name, "domain": ds.domain,
                "rdomain": ds.name[4:] if ds.name.startswith("SUPP") else ""}
-    # leaf results are shared across rules on the dataset's own records (no join)
-    cache = ds.cache.setdefault("leaves", {}) if frame is ds.cache.get("rows") or (
-        not rule.match and rule.rule_type == "Record Data") else None
+    columns = _distinct_key_columns(rule, frame, ds.domain)
     try:
+        if columns is not None and len(frame) > 1:
+            return _judge_on_distinct(rule, frame, columns, context, ds.domain), frame
+        # leaf results are shared across rules on the dataset's own records (no join)
+        cache = ds.cache.setdefault("leaves", {}) if frame is ds.cache.get("rows") or (
+            not rule.match and rule.rule_type == "Record Data") else None
         mask = evaluate(rule.conditions, frame, context, ds.domain, cache)
     except Missing as why:
         raise Skip(f"{ds.name} has no {why}") from None
     return mask.to_numpy(dtype=bool), frame
+
+
+def _distinct_key_columns(rule: Rule, frame: pd.DataFrame, prefix: str) -> list[str] | None:
+    """The columns a rule's conditions read, when every leaf judges each record alone (no
+    row-group operator, no column named by another column's value): the rule can then be
+    judged once per distinct combination of them. None otherwise."""
+    columns: list[str] = []
+    for leaf in _leaves(rule.conditions):
+        value = leaf.get("value") or {}
+        if leaf.get("operator") in GROUP_OPERATORS or value.get("value_is_reference") or \
+                leaf.get("operator") not in _ELEMENTWISE:
+            return None
+        for key in ("target", "comparator"):
+            named = _expand(value.get(key), prefix)
+            names = named if isinstance(named, list) else [named]
+            columns += [n for n in names if isinstance(n, str) and n in frame.columns]
+    return list(dict.fromkeys(columns))
+
+
+def _judge_on_distinct(rule: Rule, frame: pd.DataFrame, columns: list[str], context: dict,
+                       prefix: str) -> np.ndarray:
+    """Judge one record per distinct combination of the columns read, spread back over the
+    records: each column keeps exactly its set of values, so "any value of the column"
+    comparisons are unchanged."""
+    if not columns:
+        mask = evaluate(rule.conditions, frame.iloc[:1], context, prefix)
+        return np.repeat(mask.to_numpy(dtype=bool)[:1], len(frame))
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for column in columns:
+        values = frame[column]
+        if values.dtype == object and len(values) and isinstance(values.iloc[0],
+                                                                (list, tuple, set)):
+            column_codes, _ = pd.factorize(np.fromiter((id(v) for v in values), np.int64,
+                                                        len(values)))
+        else:
+            column_codes, _ = pd.factorize(values, use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * (int(column_codes.max()) + 1) + column_codes)
+    first = np.unique(codes, return_index=True)[1]
+    if len(first) == len(frame):
+        return evaluate(rule.conditions, frame, context, prefix).to_numpy(dtype=bool)
+    sub = frame.iloc[first]
+    judged = evaluate(rule.conditions, sub, context, prefix).to_numpy(dtype=bool)
+    return judged[codes]
 
 
 def _record_values(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo, hits: np.ndarray) -> list[str]:
