@@ -331,14 +331,17 @@ def _empty(series: pd.Series) -> pd.Series:
 
 
 def library_variable_frame(ds: DatasetInfo, study: Study) -> pd.DataFrame:
-    """The dataset's variables beside the IG's (outer join on the name), CORE's
-    library_variable_* columns."""
+    """The dataset's variables beside the IG's, CORE's library_variable_* columns."""
     own = variable_metadata_frame(ds)
     lib = library_frame(ds, study)
     # the dataset's variables (CORE's outer join would also report every IG variable the
     # dataset does not have as a mismatch of an empty value)
-    merged = own.merge(lib, how="left", left_on="variable_name",
-                       right_on="library_variable_name")
+    return _beside_library(own, "variable_name", lib)
+
+
+def _beside_library(frame: pd.DataFrame, name: str, lib: pd.DataFrame) -> pd.DataFrame:
+    """frame's variables (column `name`) with the library's metadata; none: empty text."""
+    merged = frame.merge(lib, how="left", left_on=name, right_on="library_variable_name")
     for column in merged.columns:
         if merged[column].dtype == object:
             merged[column] = merged[column].fillna("")
@@ -368,14 +371,7 @@ def define_variable_frame(ds: DatasetInfo, study: Study) -> pd.DataFrame:
     frame = study.define.variables(ds.name)  # type: ignore[attr-defined]
     if frame.empty:
         raise Skip(f"define.xml does not describe {ds.name}")
-    lib = library_frame(ds, study)
-    merged = frame.merge(lib, how="left", left_on="define_variable_name",
-                         right_on="library_variable_name")
-    for column in merged.columns:
-        if merged[column].dtype == object:
-            merged[column] = merged[column].fillna("")
-    merged[ROW] = 0
-    return merged
+    return _beside_library(frame, "define_variable_name", library_frame(ds, study))
 
 
 def domain_list_frame(study: Study) -> pd.DataFrame:
