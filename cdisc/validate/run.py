@@ -60,7 +60,7 @@ def validate_folder(folder: Path, standard: str = "auto", define: Path | None = 
             check_define_file(pkg.define)  # a DOCTYPE, entities or malformed XML: InputError
     findings, not_checked, gx_seconds = [], [], 0.0
     if use_gx:
-        gx_findings, gx_seconds, notes = _suites(parts, suites_engine)
+        gx_findings, gx_seconds, notes = _suites(submission, suites_engine)
         findings += gx_findings
         not_checked += notes
     start = time.perf_counter()
@@ -79,32 +79,26 @@ def validate_folder(folder: Path, standard: str = "auto", define: Path | None = 
     return report
 
 
-def _suites(parts: list[Package], engine: str = "native") -> tuple[list, float, list[str]]:
+def _suites(submission, engine: str = "native") -> tuple[list, float, list[str]]:  # type: ignore[no-untyped-def]
     from cdisc.specs import load_specs
-    from cdisc.validate.core.runner import with_records
-    from cdisc.validate.core.study import study_of
+    from cdisc.validate.core.runner import study_for, with_records
     from cdisc.validate.suites import run_suites
 
     specs = load_specs()
     findings, seconds, notes = [], 0.0, []
-    for pkg in parts:
+    for standard, pkg in (("SDTMIG", submission.sdtm), ("ADaMIG", submission.adam)):
+        if pkg is None:
+            continue
         known = {n: t.data for n, t in pkg.tables.items() if _known(specs, n)}
         unknown = sorted(set(pkg.tables) - set(known))
         if unknown:
             notes.append(f"no specs for {', '.join(unknown)}: their variables are not "
                          "checked by the GX suites")
         found, took = run_suites(known, specs, engine=engine)
-        study = study_of(Package(pkg.folder, {n: pkg.tables[n] for n in known}), _NoLibrary())
+        study = study_for(submission, standard, pkg)  # the one the rules use (record keys)
         findings += [with_records(f, study) for f in found]
         seconds += took
     return findings, seconds, notes
-
-
-class _NoLibrary:
-    """Record keys need no standards library."""
-
-    def domain_class(self, *args: object) -> str:
-        return ""
 
 
 def _known(specs, name: str) -> bool:  # type: ignore[no-untyped-def]

@@ -230,7 +230,6 @@ def _merge(frame: pd.DataFrame, ds: DatasetInfo, match: dict, study: Study,
     right_keys = [k.replace("--", other.domain, 1) for k in keys]
     missing = [k for k in left_keys if k not in frame.columns] + \
         [k for k in right_keys if k not in other.frame.columns]
-    right_keys = [k for k in right_keys]
     if missing:
         raise Skip(f"match key {', '.join(missing)} absent")
     wanted = {c.split(".", 1)[1] for c in referenced if c.startswith(f"{other_name}.")}
@@ -480,18 +479,14 @@ def _reduce(parts: list[pd.Series], frame: pd.DataFrame, how) -> pd.Series:  # t
     return pd.Series(out, index=frame.index)
 
 
-def _missing_targets(rule: Rule, frame: pd.DataFrame, prefix: str,
-                     top_only: bool = False) -> list[str]:
-    """Columns the conditions judge that the frame does not have (presence operators and
-    literal comparators excepted); top_only: the leaves directly under a top-level "all"."""
+def _missing_targets(rule: Rule, frame: pd.DataFrame, prefix: str) -> list[str]:
+    """Columns the leaves directly under a top-level "all" judge that the frame does not
+    have (presence operators excepted)."""
     missing = []
-    leaves = [c for c in rule.conditions.get("all", []) if "operator" in c] if top_only \
-        else _leaves(rule.conditions)
-    for leaf in leaves:
+    for leaf in [c for c in rule.conditions.get("all", []) if "operator" in c]:
         if leaf.get("operator") in PRESENCE_OPERATORS:
             continue
-        value = leaf.get("value") or {}
-        target = _expand(value.get("target"), prefix)
+        target = _expand((leaf.get("value") or {}).get("target"), prefix)
         if isinstance(target, str) and target not in frame.columns and target not in missing:
             missing.append(target)
     return missing
@@ -554,10 +549,8 @@ def _broadcast(result: object, frame: pd.DataFrame) -> object:
     if isinstance(result, pd.Series):
         return result.reindex(frame.index)
     if isinstance(result, (list, tuple, set, frozenset, np.ndarray)):
-        items = list(result)
         column = np.empty(len(frame), dtype=object)
-        for i in range(len(frame)):
-            column[i] = items
+        column.fill(list(result))  # one list object in every row
         return column
     return result
 
@@ -569,7 +562,7 @@ def judge(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
     """(True for the frame rows the rule reports, the frame with the operations' columns)."""
     if isinstance(rule.conditions, dict) and "all" in rule.conditions:
         # a top-level "all" about an absent variable: skip before any operation runs
-        missing = [c for c in _missing_targets(rule, frame, ds.domain, top_only=True)
+        missing = [c for c in _missing_targets(rule, frame, ds.domain)
                    if not c.startswith("$")]
         if missing:
             raise Skip(f"{ds.name} has no {', '.join(missing)}")
@@ -701,7 +694,7 @@ def findings_of(rule: Rule, ds: DatasetInfo, frame: pd.DataFrame,
                         (Record(first.row, first.usubjid, first.key, shown),))]
     return [Finding(rule.core_id, rule.severity, ds.name, variable, rule.message, count,
                     tuple(int(r) for r in kept_rows[:MAX_ROWS] if r > 0),
-                    tuple(values[:MAX_ROWS]) if by_row.any() else tuple(values[:MAX_ROWS]),
+                    tuple(values[:MAX_ROWS]),
                     rule.reference, records)]
 
 

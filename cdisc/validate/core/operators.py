@@ -82,8 +82,7 @@ def _objects(values: Any, n: int | None = None) -> np.ndarray:
     if isinstance(values, np.ndarray):
         return values.astype(object, copy=False)
     out = np.empty(n or 0, dtype=object)
-    for i in range(len(out)):
-        out[i] = values
+    out.fill(values)
     return out
 
 
@@ -614,12 +613,6 @@ def empty(frame: pd.DataFrame, check: Check) -> pd.Series:
     return _result(frame, _blank_of(_target(frame, check)))
 
 
-@_register("non_empty")
-def non_empty(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of empty: the target holds a value."""
-    return ~empty(frame, check)
-
-
 # =============================================================================================
 # string operators
 # =============================================================================================
@@ -750,22 +743,10 @@ def prefix_equal_to(frame: pd.DataFrame, check: Check) -> pd.Series:
     return _result(frame, _part_equal(frame, check, "prefix"))
 
 
-@_register("prefix_not_equal_to")
-def prefix_not_equal_to(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of prefix_equal_to."""
-    return ~prefix_equal_to(frame, check)
-
-
 @_register("suffix_equal_to")
 def suffix_equal_to(frame: pd.DataFrame, check: Check) -> pd.Series:
     """The last `suffix` characters equal the comparator."""
     return _result(frame, _part_equal(frame, check, "suffix"))
-
-
-@_register("suffix_not_equal_to")
-def suffix_not_equal_to(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of suffix_equal_to."""
-    return ~suffix_equal_to(frame, check)
 
 
 def _first_found(rx: re.Pattern, value: Any) -> Any:
@@ -797,12 +778,6 @@ def equals_string_part(frame: pd.DataFrame, check: Check) -> pd.Series:
     """The target equals the part of the comparator captured by `regex` (first group of the
     first match); type_insensitive as for equal_to."""
     return _result(frame, _string_part_equal(frame, check))
-
-
-@_register("does_not_equal_string_part")
-def does_not_equal_string_part(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of equals_string_part."""
-    return ~equals_string_part(frame, check)
 
 
 def _contains(frame: pd.DataFrame, check: Check, fold: bool) -> np.ndarray:
@@ -843,22 +818,10 @@ def contains(frame: pd.DataFrame, check: Check) -> pd.Series:
     return _result(frame, _contains(frame, check, fold=False))
 
 
-@_register("does_not_contain")
-def does_not_contain(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of contains."""
-    return ~contains(frame, check)
-
-
 @_register("contains_case_insensitive")
 def contains_case_insensitive(frame: pd.DataFrame, check: Check) -> pd.Series:
     """contains, ignoring case."""
     return _result(frame, _contains(frame, check, fold=True))
-
-
-@_register("does_not_contain_case_insensitive")
-def does_not_contain_case_insensitive(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of contains_case_insensitive."""
-    return ~contains_case_insensitive(frame, check)
 
 
 def _length_of(value: Any) -> float:
@@ -900,29 +863,11 @@ def longer_than_or_equal_to(frame: pd.DataFrame, check: Check) -> pd.Series:
     return _result(frame, _length_compare(frame, check, operator.ge))
 
 
-@_register("shorter_than")
-def shorter_than(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of longer_than_or_equal_to (as in CORE: a missing value is shorter)."""
-    return ~longer_than_or_equal_to(frame, check)
-
-
-@_register("shorter_than_or_equal_to")
-def shorter_than_or_equal_to(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of longer_than (a missing value is shorter)."""
-    return ~longer_than(frame, check)
-
-
 @_register("has_equal_length")
 def has_equal_length(frame: pd.DataFrame, check: Check) -> pd.Series:
     """len(target) equals the comparator (a number, an integer column, or the length of a
     text column's value)."""
     return _result(frame, _length_compare(frame, check, operator.eq))
-
-
-@_register("has_not_equal_length")
-def has_not_equal_length(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of has_equal_length."""
-    return ~has_equal_length(frame, check)
 
 
 def _split_equal(value: Any, separator: str) -> bool:
@@ -944,12 +889,6 @@ def split_parts_have_equal_length(frame: pd.DataFrame, check: Check) -> pd.Serie
         raise OperatorError(f"separator must be text, got {separator!r}")
     values = _objects(_target(frame, check))
     return _result(frame, _per_value(values, lambda v: _split_equal(v, separator), dtype=bool))
-
-
-@_register("split_parts_have_unequal_length")
-def split_parts_have_unequal_length(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of split_parts_have_equal_length."""
-    return ~split_parts_have_equal_length(frame, check)
 
 
 # =============================================================================================
@@ -1174,12 +1113,6 @@ def is_complete_date(frame: pd.DataFrame, check: Check) -> pd.Series:
     return _result(frame, _per_value(values, _complete_date, dtype=bool))
 
 
-@_register("is_incomplete_date")
-def is_incomplete_date(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of is_complete_date (so an empty date is incomplete, as in CORE)."""
-    return ~is_complete_date(frame, check)
-
-
 @_register("invalid_date")
 def invalid_date(frame: pd.DataFrame, check: Check) -> pd.Series:
     """The text is not an ISO 8601 date/time as SDTM allows it (partial, with "-" for missing
@@ -1248,12 +1181,6 @@ def exists(frame: pd.DataFrame, check: Check) -> pd.Series:
     return _constant(frame, False)
 
 
-@_register("not_exists")
-def not_exists(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of exists."""
-    return ~exists(frame, check)
-
-
 @_register("inconsistent_enumerated_columns")
 def inconsistent_enumerated_columns(frame: pd.DataFrame, check: Check) -> pd.Series:
     """Over the columns TARGET, TARGET1, TARGET2, ... (in that order): some column is
@@ -1311,22 +1238,10 @@ def is_contained_by(frame: pd.DataFrame, check: Check) -> pd.Series:
     return _result(frame, _contained_by(frame, check, fold=False))
 
 
-@_register("is_not_contained_by")
-def is_not_contained_by(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of is_contained_by (an empty target is not contained)."""
-    return ~is_contained_by(frame, check)
-
-
 @_register("is_contained_by_case_insensitive")
 def is_contained_by_case_insensitive(frame: pd.DataFrame, check: Check) -> pd.Series:
     """is_contained_by, ignoring case."""
     return _result(frame, _contained_by(frame, check, fold=True))
-
-
-@_register("is_not_contained_by_case_insensitive")
-def is_not_contained_by_case_insensitive(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of is_contained_by_case_insensitive."""
-    return ~is_contained_by_case_insensitive(frame, check)
 
 
 def _part_contained(frame: pd.DataFrame, check: Check, part: str) -> np.ndarray:
@@ -1340,22 +1255,10 @@ def prefix_is_contained_by(frame: pd.DataFrame, check: Check) -> pd.Series:
     return _result(frame, _part_contained(frame, check, "prefix"))
 
 
-@_register("prefix_is_not_contained_by")
-def prefix_is_not_contained_by(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of prefix_is_contained_by."""
-    return ~prefix_is_contained_by(frame, check)
-
-
 @_register("suffix_is_contained_by")
 def suffix_is_contained_by(frame: pd.DataFrame, check: Check) -> pd.Series:
     """The last `suffix` characters are one of the comparator's values."""
     return _result(frame, _part_contained(frame, check, "suffix"))
-
-
-@_register("suffix_is_not_contained_by")
-def suffix_is_not_contained_by(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of suffix_is_contained_by."""
-    return ~suffix_is_contained_by(frame, check)
 
 
 # =============================================================================================
@@ -1398,12 +1301,6 @@ def _contains_all(frame: pd.DataFrame, check: Check) -> np.ndarray:
 def contains_all(frame: pd.DataFrame, check: Check) -> pd.Series:
     """All comparator values are among the target's values."""
     return _result(frame, _contains_all(frame, check))
-
-
-@_register("not_contains_all")
-def not_contains_all(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of contains_all: some comparator value is missing from the target."""
-    return ~contains_all(frame, check)
 
 
 def _shared_count(frame: pd.DataFrame, check: Check) -> Callable[[Callable[[int], bool]],
@@ -1457,12 +1354,6 @@ def is_ordered_subset_of(frame: pd.DataFrame, check: Check) -> pd.Series:
     other = comparand(frame, check)
     others = _objects(other) if isinstance(other, pd.Series) else _objects(other, len(frame))
     return _result(frame, _pairwise(target, others, _ordered_subset))
-
-
-@_register("is_not_ordered_subset_of")
-def is_not_ordered_subset_of(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of is_ordered_subset_of."""
-    return ~is_ordered_subset_of(frame, check)
 
 
 # =============================================================================================
@@ -1547,12 +1438,6 @@ def is_not_unique_relationship(frame: pd.DataFrame, check: Check) -> pd.Series:
     return _result(frame, _not_unique_relationship(frame, check))
 
 
-@_register("is_unique_relationship")
-def is_unique_relationship(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of is_not_unique_relationship."""
-    return ~is_not_unique_relationship(frame, check)
-
-
 def _within(check: Check) -> list[str]:
     return _names(check.param("within"), "within")
 
@@ -1573,12 +1458,6 @@ def present_on_multiple_rows_within(frame: pd.DataFrame, check: Check) -> pd.Ser
     """The row's target value occurs on more rows of its `within` group than the comparator
     allows (default 1)."""
     return _result(frame, _occurrences(frame, check) > _allowed_repeats(check))
-
-
-@_register("not_present_on_multiple_rows_within")
-def not_present_on_multiple_rows_within(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of present_on_multiple_rows_within."""
-    return ~present_on_multiple_rows_within(frame, check)
 
 
 def _regex_normalised(values: np.ndarray, pattern: Any) -> np.ndarray:
@@ -1626,12 +1505,6 @@ def has_same_values(frame: pd.DataFrame, check: Check) -> pd.Series:
     """The target holds one value on every row of the frame (empty counts as a value)."""
     codes = _values_codes(_objects(_target(frame, check)))
     return _constant(frame, len(np.unique(codes)) <= 1)
-
-
-@_register("has_different_values")
-def has_different_values(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of has_same_values: the target holds more than one value in the frame."""
-    return ~has_same_values(frame, check)
 
 
 # =============================================================================================
@@ -1703,12 +1576,6 @@ def has_next_corresponding_record(frame: pd.DataFrame, check: Check) -> pd.Serie
     """Grouped by `within`, ordered by `ordering`: the target equals the comparator of the
     next row of the group (a group's last row holds)."""
     return _result(frame, _next_matches(frame, check))
-
-
-@_register("does_not_have_next_corresponding_record")
-def does_not_have_next_corresponding_record(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of has_next_corresponding_record."""
-    return ~has_next_corresponding_record(frame, check)
 
 
 _DTC_CUTS = (4, 7, 10, 13, 16, 19)
@@ -1849,7 +1716,36 @@ def target_is_sorted_by(frame: pd.DataFrame, check: Check) -> pd.Series:
     return _result(frame, ~bad)
 
 
-@_register("target_is_not_sorted_by")
-def target_is_not_sorted_by(frame: pd.DataFrame, check: Check) -> pd.Series:
-    """Complement of target_is_sorted_by: the rows out of order."""
-    return ~target_is_sorted_by(frame, check)
+def _complement(of: Operator) -> Operator:
+    def complement(frame: pd.DataFrame, check: Check) -> pd.Series:
+        return ~of(frame, check)
+    complement.__doc__ = f"Complement of {of.__name__}."
+    return complement
+
+
+# operators that are the exact negation of another (Operator.md's "complement of ...")
+COMPLEMENTS: dict[str, Operator] = {
+    "non_empty": empty,
+    "prefix_not_equal_to": prefix_equal_to,
+    "suffix_not_equal_to": suffix_equal_to,
+    "does_not_equal_string_part": equals_string_part,
+    "does_not_contain": contains,
+    "does_not_contain_case_insensitive": contains_case_insensitive,
+    "shorter_than": longer_than_or_equal_to,
+    "shorter_than_or_equal_to": longer_than,
+    "has_not_equal_length": has_equal_length,
+    "split_parts_have_unequal_length": split_parts_have_equal_length,
+    "is_incomplete_date": is_complete_date,
+    "not_exists": exists,
+    "is_not_contained_by": is_contained_by,
+    "is_not_contained_by_case_insensitive": is_contained_by_case_insensitive,
+    "prefix_is_not_contained_by": prefix_is_contained_by,
+    "suffix_is_not_contained_by": suffix_is_contained_by,
+    "not_contains_all": contains_all,
+    "is_not_ordered_subset_of": is_ordered_subset_of,
+    "is_unique_relationship": is_not_unique_relationship,
+    "not_present_on_multiple_rows_within": present_on_multiple_rows_within,
+    "has_different_values": has_same_values,
+    "does_not_have_next_corresponding_record": has_next_corresponding_record,
+    "target_is_not_sorted_by": target_is_sorted_by}
+OPERATORS.update({name: _complement(of) for name, of in COMPLEMENTS.items()})

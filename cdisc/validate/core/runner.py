@@ -32,11 +32,11 @@ class Submission:
         return {"SDTMIG": self.sdtm, "ADaMIG": self.adam, "package": self.combined()}[standard]
 
 
-def _study(submission: Submission, standard: str, package: Package) -> Study:
+def study_for(submission: Submission, standard: str, package: Package) -> Study:
+    """The package as the rules see it, built once per standard."""
+    from cdisc.validate.core.define_meta import DefineMeta
     from cdisc.validate.core.library import load_library
     from cdisc.validate.core.study import study_of
-
-    from cdisc.validate.core.define_meta import DefineMeta
 
     if standard not in submission.studies:
         define = DefineMeta(package.define) if package.define is not None else None
@@ -68,7 +68,7 @@ def run_one(rule: Rule, submission: Submission) -> tuple[RuleRun, list[Finding]]
         what = {"SDTMIG": "SDTM datasets", "ADaMIG": "ADaM datasets",
                 "package": "both SDTM and ADaM datasets"}[rule.standard]
         return RuleRun(**base, status="skipped", reason=f"needs {what}"), []
-    study = _study(submission, rule.standard, package)
+    study = study_for(submission, rule.standard, package)
     if rule.python:
         return _run_python(rule, package, study, base)
     return run_rule(rule, study)
