@@ -243,18 +243,10 @@ def _read_in_chunks(pyreadstat, path: Path):  # type: ignore[no-untyped-def]
     return pd.concat(chunks, ignore_index=True), meta
 
 
-def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
-    """Read an XPT file as written: numeric dates stay numbers (days since 1960)."""
+def _read_with_pyreadstat(path: Path) -> tuple[pd.DataFrame, XptMeta]:
+    """Transport files our own reader leaves alone (version 8, several members)."""
     import pyreadstat
 
-    if not path.exists():
-        raise InputError("XPT file not found", file=str(path))
-    if not path.is_file():
-        raise InputError("not a regular file (a folder?)", file=str(path))
-    size = path.stat().st_size
-    if size == 0:
-        raise InputError("XPT file is empty (0 bytes)", file=path.name)
-    check_whole_records(path, size)
     try:
         df, meta = _read_in_chunks(pyreadstat, path)
     except Exception as exc:
@@ -268,6 +260,35 @@ def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
     return df, XptMeta(meta.table_name or "", meta.file_label or "",
                        {k: v or "" for k, v in labels.items()}, formats,
                        dict(meta.variable_storage_width))
+
+
+def read_xpt(path: Path) -> tuple[pd.DataFrame, XptMeta]:
+    """Read an XPT file as written: numeric dates stay numbers (days since 1960)."""
+    from cdisc.io import xpt_reader
+
+    if not path.exists():
+        raise InputError("XPT file not found", file=str(path))
+    if not path.is_file():
+        raise InputError("not a regular file (a folder?)", file=str(path))
+    size = path.stat().st_size
+    if size == 0:
+        raise InputError("XPT file is empty (0 bytes)", file=path.name)
+    check_whole_records(path, size)
+    try:
+        df, header = xpt_reader.read(path)
+    except xpt_reader.NotVersion5:
+        return _read_with_pyreadstat(path)
+    except xpt_reader.XptFormatError as exc:
+        if exc.row is not None:
+            raise InputError(exc.message, file=path.name, row=exc.row,
+                             column=exc.column) from None
+        raise InputError(f"cannot read XPT (corrupt, truncated or not XPT?): {exc.message}",
+                         file=path.name) from None
+    variables = header.variables
+    return df, XptMeta(header.table_name, header.file_label,
+                       {v.name: v.label for v in variables},
+                       {v.name: v.format for v in variables if v.format},
+                       {v.name: v.length for v in variables})
 
 
 # -- datasets over the size limit: split into numbered parts (FDA TCG: datasets over 5 GB) ----

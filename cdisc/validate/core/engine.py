@@ -808,10 +808,13 @@ def _value_check(rule: Rule, ds: DatasetInfo, study: Study) -> list[Finding]:
     hit_rows: list[np.ndarray] = []
     hit_values: list[str] = []
     names: list[str] = []
-    for column, (start, column_codes, distinct) in codes.items():
+    for column, (start, distinct) in codes.items():
         bad = np.flatnonzero(mask[start:start + len(distinct)])
         if len(bad) == 0:
             continue
+        # the same factorisation as the long frame's, redone for a failing column only:
+        # row codes for every column of a large domain would cost 8 bytes per cell
+        column_codes, _ = pd.factorize(ds.frame[column], use_na_sentinel=False)
         rows = np.flatnonzero(np.isin(column_codes, bad)) + 1
         hit_rows.append(rows)
         hit_values += [f"{column}={_cell(distinct[column_codes[r - 1]])}"
@@ -833,17 +836,17 @@ def _value_check(rule: Rule, ds: DatasetInfo, study: Study) -> list[Finding]:
 
 def _distinct_long_frame(rule: Rule, ds: DatasetInfo) -> tuple[pd.DataFrame, dict]:
     """One row per (variable, distinct value) with the variable's (or dataset's) metadata;
-    and per variable (first row in the long frame, row codes, distinct values)."""
+    and per variable (first row in the long frame, distinct values in pd.factorize order)."""
     key = ("long", rule.rule_type)
     if key in ds.cache:
         return ds.cache[key]
+    distinct_values = _distinct_values(ds)
     meta = variable_metadata_frame(ds).drop(columns=[ROW]).set_index("variable_name")
     if rule.rule_type == "Value Check with Dataset Metadata":
         dataset_meta = dataset_metadata_frame(ds).drop(columns=[ROW]).iloc[0]
     pieces, codes, start = [], {}, 0
     for column in ds.frame.columns:
-        column_codes, distinct = pd.factorize(ds.frame[column], use_na_sentinel=False)
-        distinct = np.asarray(distinct, dtype=object)
+        distinct = distinct_values[column]
         piece = {"variable_name": column, "variable_value": distinct}
         if rule.rule_type == "Value Check with Dataset Metadata":
             piece.update(dataset_meta.to_dict())
@@ -852,10 +855,21 @@ def _distinct_long_frame(rule: Rule, ds: DatasetInfo) -> tuple[pd.DataFrame, dic
         piece["variable_value_length"] = [
             0 if v is None or v != v else len(str(v)) for v in distinct]
         pieces.append(pd.DataFrame(piece))
-        codes[column] = (start, column_codes, distinct)
+        codes[column] = (start, distinct)
         start += len(distinct)
     long = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
     long["variable_value"] = long["variable_value"].astype(object)
     long[ROW] = 0
     ds.cache[key] = (long, codes)
     return long, codes
+
+
+def _distinct_values(ds: DatasetInfo) -> dict[str, np.ndarray]:
+    """Each column's distinct values (missing kept as one value), in order of first
+    appearance; shared by both kinds of value check."""
+    if "distinct" not in ds.cache:
+        ds.cache["distinct"] = {
+            column: np.asarray(pd.factorize(ds.frame[column], use_na_sentinel=False)[1],
+                               dtype=object)
+            for column in ds.frame.columns}
+    return ds.cache["distinct"]
