@@ -84,3 +84,22 @@ def test_at_least_95_percent_of_the_fully_executable_rules_execute(runs) -> None
     # skipped here means the rule needs data a package of IG datasets cannot hold (a define,
     # RELREC, or a variable outside the IG): few
     assert executed >= 0.80 * len(fully), status
+
+
+def test_outcomes_do_not_depend_on_kept_column_codes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every rule on the kitchen sink with the codes of every column kept (tiny columns, freed
+    and allocated again between rules) and with none kept: the same runs and findings."""
+    from cdisc.validate.core import codes
+
+    def outcome() -> list:
+        codes.clear()
+        with np.errstate(all="ignore"):
+            runs, findings = run_catalogue(kitchen_sink())
+        return sorted((f.rule, f.dataset, f.count, f.rows) for f in findings) + \
+            sorted((r.rule, r.status, r.reason) for r in runs)
+
+    monkeypatch.setattr(codes, "CACHED_FROM_ROWS", 10**12)
+    uncached = outcome()
+    monkeypatch.setattr(codes, "CACHED_FROM_ROWS", 1)
+    assert outcome() == uncached
+    assert codes._cache  # the kept path did run

@@ -231,7 +231,10 @@ def read(path: Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, Header]:
                 raw = block[:, var.position:var.position + var.length]
                 columns[var.name][rows] = (ibm_to_float(raw) if var.numeric else
                                            texts[var.name].decode(raw, var.name, first))
-    return pd.DataFrame(columns, copy=False), header
+    # text stays object (one shared str per value): pandas would otherwise infer its str dtype
+    frame = pd.DataFrame({name: pd.Series(values, dtype=values.dtype, copy=False)
+                          for name, values in columns.items()}, copy=False)
+    return frame, header
 
 
 def _second_member(fh: BinaryIO, header: Header, size: int) -> bool:

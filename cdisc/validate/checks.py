@@ -12,6 +12,8 @@ import pandas as pd
 
 from cdisc import dates
 from cdisc.validate.core.catalogue import Rule
+from cdisc.validate.core.codes import factorize as column_factorize
+from cdisc.validate.core.codes import on_distinct
 from cdisc.validate.core.engine import Skip
 from cdisc.validate.model import MAX_RECORDS, MAX_ROWS, Finding, Record
 from cdisc.validate.package import Package
@@ -82,12 +84,12 @@ def lb_nrind(rule: Rule, pkg: Package) -> list[Finding]:
     low = pd.to_numeric(lb["LBSTNRLO"], errors="coerce")
     high = pd.to_numeric(lb["LBSTNRHI"], errors="coerce")
     # a censored result ('<0.1') has its range as text in LBSTNRC ('1.8-7.7', CG0180-CG0183)
-    text_range = lb.get("LBSTNRC", pd.Series("", index=lb.index)).astype(str).str.extract(
-        r"^\s*(-?[0-9.]+)\s*-\s*(-?[0-9.]+)\s*$")
+    text_range = on_distinct(_extract, lb.get("LBSTNRC", pd.Series("", index=lb.index)),
+                             r"^\s*(-?[0-9.]+)\s*-\s*(-?[0-9.]+)\s*$")
     low = low.fillna(pd.to_numeric(text_range[0], errors="coerce"))
     high = high.fillna(pd.to_numeric(text_range[1], errors="coerce"))
-    censored = lb.get("LBSTRESC", pd.Series("", index=lb.index)).astype(str).str.extract(
-        r"^\s*(<=?|>=?)\s*([0-9]*\.?[0-9]+)\s*$")
+    censored = on_distinct(_extract, lb.get("LBSTRESC", pd.Series("", index=lb.index)),
+                           r"^\s*(<=?|>=?)\s*([0-9]*\.?[0-9]+)\s*$")
     op, limit = censored[0].fillna(""), pd.to_numeric(censored[1], errors="coerce")
     below = value.isna() & (((op == "<") & (limit <= low)) | ((op == "<=") & (limit < low)))
     above = value.isna() & (((op == ">") & (limit >= high)) | ((op == ">=") & (limit > high)))
@@ -97,6 +99,10 @@ def lb_nrind(rule: Rule, pkg: Package) -> list[Finding]:
     return _finding(rule, "LB", "LBNRIND", bad, lb["LBNRIND"],
                     "LBNRIND inconsistent with LBSTRESN (or a censored LBSTRESC) and the "
                     "standard range")
+
+
+def _extract(values: pd.Series, pattern: str) -> pd.DataFrame:
+    return values.astype(str).str.extract(pattern)
 
 
 def rs_response_codelist(rule: Rule, pkg: Package) -> list[Finding]:
@@ -251,7 +257,7 @@ def xpt_text_limits(rule: Rule, pkg: Package) -> list[Finding]:
 
 def _text_limits(rule: Rule, name: str, col: str, values: pd.Series) -> list[Finding]:
     """> 200 bytes and non-ASCII text, checked on the distinct values (far fewer than rows)."""
-    distinct = pd.unique(values.astype(str))
+    distinct = [str(v) for v in column_factorize(values)[1]]
     long = {v for v in distinct if len(v) > 200 or len(v.encode("utf-8")) > 200}
     foreign = {v for v in distinct if not v.isascii()}
     out: list[Finding] = []

@@ -16,6 +16,8 @@ import pandas as pd
 
 from cdisc.validate.core import Check
 from cdisc.validate.core.catalogue import Rule
+from cdisc.validate.core.codes import combine, first_rows, object_ids
+from cdisc.validate.core.codes import factorize as column_factorize
 from cdisc.validate.model import MAX_RECORDS, MAX_ROWS, Finding, Record, RuleRun
 
 ROW = "__row"
@@ -238,8 +240,37 @@ def _merge(frame: pd.DataFrame, ds: DatasetInfo, match: dict, study: Study,
                          any(k.replace("--", other.domain, 1) == c for k in named)]]
     right = right.rename(columns={c: f"{other_name}.{c}" for c in other.frame.columns
                                         if c in wanted and c not in right_keys})
+    joined = _lookup_join(frame, right, left_keys, right_keys, other_name)
+    if joined is not None:
+        return joined
     return frame.merge(right, how="inner", left_on=left_keys, right_on=right_keys,
                        suffixes=("", f".{other_name}"))
+
+
+def _lookup_join(frame: pd.DataFrame, right: pd.DataFrame, left_keys: list[str],
+                 right_keys: list[str], other_name: str) -> pd.DataFrame | None:
+    """The inner merge pandas would make when each record of the other dataset has its own key
+    (DM by USUBJID): the other's columns looked up by position, the left columns kept as they
+    are (no copy), left order kept, a new 0..n-1 index. None when the other's keys repeat."""
+    if len(left_keys) != 1:
+        return None
+    right_key = right[right_keys[0]]
+    if right_key.duplicated().any():
+        return None
+    codes, distinct = column_factorize(frame[left_keys[0]])
+    position = pd.Index(right_key.to_numpy()).get_indexer(distinct)[codes]
+    found = position >= 0
+    left = frame if found.all() else frame.iloc[np.flatnonzero(found)]
+    position = position[found]
+    added = {}
+    for column in right.columns:
+        if column == right_keys[0] and column == left_keys[0]:
+            continue  # one key column, as pandas keeps it
+        name = f"{column}.{other_name}" if column in frame.columns else column
+        added[name] = right[column].array.take(position)
+    out = left.assign(**added)
+    out.index = pd.RangeIndex(len(out))
+    return out
 
 
 def _key_text(values: pd.Series) -> pd.Series:
@@ -315,15 +346,16 @@ def _max_bytes(series: pd.Series) -> int:
         return 0
     if pd.api.types.is_numeric_dtype(series):
         return 8
-    distinct = pd.unique(series.astype(str))
-    return max((len(v.encode("utf-8")) for v in distinct), default=0)
+    _, distinct = column_factorize(series)
+    return max((len(str(v).encode("utf-8")) for v in distinct
+                if v is not None and v == v), default=0)  # a missing value has no bytes
 
 
 def _empty(series: pd.Series) -> pd.Series:
     """Missing values, judged on the distinct values (far fewer than rows)."""
     if pd.api.types.is_numeric_dtype(series):
         return series.isna()
-    codes, distinct = pd.factorize(series, use_na_sentinel=False)
+    codes, distinct = column_factorize(series)
     blank = np.array([v is None or v != v or str(v).strip() == "" for v in distinct],
                      dtype=bool)
     return pd.Series(blank[codes] if len(codes) else np.zeros(0, bool), index=series.index)
@@ -609,17 +641,17 @@ def _judge_on_distinct(rule: Rule, frame: pd.DataFrame, columns: list[str], cont
     if not columns:
         mask = evaluate(rule.conditions, frame.iloc[:1], context, prefix)
         return np.repeat(mask.to_numpy(dtype=bool)[:1], len(frame))
-    codes = np.zeros(len(frame), dtype=np.int64)
+    parts = []
     for column in columns:
         values = frame[column]
         if values.dtype == object and len(values) and isinstance(values.iloc[0],
                                                                 (list, tuple, set)):
-            column_codes, _ = pd.factorize(np.fromiter((id(v) for v in values), np.int64,
-                                                        len(values)))
+            column_codes, _ = pd.factorize(object_ids(values.to_numpy()))
         else:
-            column_codes, _ = pd.factorize(values, use_na_sentinel=False)
-        codes, _ = pd.factorize(codes * (int(column_codes.max()) + 1) + column_codes)
-    first = np.unique(codes, return_index=True)[1]
+            column_codes, _ = column_factorize(values)
+        parts.append(column_codes)
+    codes = combine(parts, len(frame))
+    first = first_rows(codes)
     if len(first) == len(frame):
         return evaluate(rule.conditions, frame, context, prefix).to_numpy(dtype=bool)
     sub = frame.iloc[first]
@@ -814,7 +846,7 @@ def _value_check(rule: Rule, ds: DatasetInfo, study: Study) -> list[Finding]:
             continue
         # the same factorisation as the long frame's, redone for a failing column only:
         # row codes for every column of a large domain would cost 8 bytes per cell
-        column_codes, _ = pd.factorize(ds.frame[column], use_na_sentinel=False)
+        column_codes, _ = column_factorize(ds.frame[column])
         rows = np.flatnonzero(np.isin(column_codes, bad)) + 1
         hit_rows.append(rows)
         hit_values += [f"{column}={_cell(distinct[column_codes[r - 1]])}"
@@ -869,7 +901,6 @@ def _distinct_values(ds: DatasetInfo) -> dict[str, np.ndarray]:
     appearance; shared by both kinds of value check."""
     if "distinct" not in ds.cache:
         ds.cache["distinct"] = {
-            column: np.asarray(pd.factorize(ds.frame[column], use_na_sentinel=False)[1],
-                               dtype=object)
+            column: np.asarray(column_factorize(ds.frame[column])[1], dtype=object)
             for column in ds.frame.columns}
     return ds.cache["distinct"]

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .codes import on_distinct
 from .library import Library, LibraryError, is_supp, load_library
 
 # columns CORE adds to split datasets; never dataset variables
@@ -290,6 +291,10 @@ def _domain_variables(ctx: OperationContext, params: dict, model_only: bool = Fa
 def _dates(series: pd.Series) -> pd.Series:
     """ISO 8601 text -> UTC timestamps (partial dates at their first instant; NaT when empty
     or not a date)."""
+    return on_distinct(_dates_of, series)
+
+
+def _dates_of(series: pd.Series) -> pd.Series:
     text = series.astype("object").where(series.notna(), "").astype(str).str.strip()
     return pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce", utc=True)
 
@@ -300,6 +305,10 @@ _COMPLETE_DATE = r"^\d{4}-\d{2}-\d{2}(?:T|$)"
 def _complete_dates(series: pd.Series) -> pd.Series:
     """The date part of values that have a complete date (CORE dy: datetime.fromisoformat(x)
     .date()); NaT otherwise."""
+    return on_distinct(_complete_dates_of, series)
+
+
+def _complete_dates_of(series: pd.Series) -> pd.Series:
     text = series.astype("object").where(series.notna(), "").astype(str).str.strip()
     complete = text.str.match(_COMPLETE_DATE)
     return pd.to_datetime(text.str[:10].where(complete), format="%Y-%m-%d", errors="coerce")

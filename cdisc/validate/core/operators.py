@@ -31,6 +31,8 @@ import pandas as pd
 from dateutil.parser import isoparse
 
 from cdisc.validate.core import Check
+from cdisc.validate.core.codes import factorize as column_factorize
+from cdisc.validate.core.codes import first_rows, object_ids
 
 __all__ = ["OPERATORS", "OperatorError", "comparand", "run"]
 
@@ -100,7 +102,7 @@ def _per_value(values: np.ndarray, func: Callable[[Any], Any], dtype: Any = obje
     if len(values) == 0:
         return np.empty(0, dtype=dtype)
     try:
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        codes, uniques = column_factorize(values)
     except TypeError:  # unhashable cells (lists): no sharing possible
         return _fill([func(v) for v in values], dtype)
     return _fill([func(v) for v in uniques], dtype)[codes]
@@ -322,10 +324,8 @@ def _as_list(cell: Any) -> list:
 def _identity_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(codes, first row of each code) grouping cells by object identity: a list broadcast to
     every row (operation results) is one group."""
-    ids = np.fromiter((id(c) for c in cells), dtype=np.int64, count=len(cells))
-    codes, _ = pd.factorize(ids)
-    _, first = np.unique(codes, return_index=True)
-    return codes, first
+    codes, _ = pd.factorize(object_ids(cells))
+    return codes, first_rows(codes)
 
 
 def _in_cells(values: np.ndarray, cells: np.ndarray, fold: bool = False) -> np.ndarray:
@@ -371,7 +371,7 @@ def _pairwise(a: np.ndarray, b: np.ndarray, func: Callable[[Any, Any], bool]) ->
     cb, _ = _identity_codes(b)
     pair = ca.astype(np.int64) * (int(cb.max()) + 1) + cb
     codes, _ = pd.factorize(pair)
-    _, first = np.unique(codes, return_index=True)
+    first = first_rows(codes)
     answers = np.array([bool(func(a[r], b[r])) for r in first], dtype=bool)
     return answers[codes]
 
@@ -388,14 +388,8 @@ def _key_codes(frame: pd.DataFrame, names: list[str], blank_as_missing: bool = F
     parts = []
     missing = np.zeros(len(frame), dtype=bool)
     for name in names:
-        values = _objects(_column(frame, name))
-        blank = _blank(values)
+        codes, blank = _codes_and_blanks(_column(frame, name))
         missing |= blank
-        try:
-            codes, _ = pd.factorize(values, use_na_sentinel=False)
-        except TypeError:  # list cells: group by their items
-            codes, _ = pd.factorize(_fill([tuple(_as_list(v)) for v in values]),
-                                    use_na_sentinel=False)
         if not blank_as_missing:  # all empties alike ("" and NaN are one value)
             codes = np.where(blank, -1, codes)
         parts.append(codes)
@@ -409,13 +403,22 @@ def _key_codes(frame: pd.DataFrame, names: list[str], blank_as_missing: bool = F
     return combined
 
 
+def _codes_and_blanks(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(integer code per row, empty-value mask); emptiness judged once per distinct value.
+    List cells are grouped by their items."""
+    try:
+        codes, uniques = column_factorize(values)
+    except TypeError:  # list cells
+        cells = _objects(values)
+        codes, _ = pd.factorize(_fill([tuple(_as_list(v)) for v in cells]),
+                                use_na_sentinel=False)
+        return codes, _blank(cells)
+    return codes, _blank(_objects(uniques))[codes]
+
+
 def _values_codes(values: np.ndarray) -> np.ndarray:
     """Integer code per row for one column's values; all empties share one code."""
-    blank = _blank(values)
-    try:
-        codes, _ = pd.factorize(values, use_na_sentinel=False)
-    except TypeError:
-        codes, _ = pd.factorize(_fill([tuple(_as_list(v)) for v in values]), use_na_sentinel=False)
+    codes, blank = _codes_and_blanks(values)
     return np.where(blank, -1, codes).astype(np.int64)
 
 
@@ -980,7 +983,8 @@ def _dtc_datetime(text: str, parts: list[str | None], zone: str | None) -> datet
 _NO_DATE = (False, -1, (0,) * 7, (0,) * 7)
 
 
-@lru_cache(maxsize=65536)
+# a large lab domain has some 200,000 distinct date-times, read by many rules
+@lru_cache(maxsize=2**18)
 def _dtc_info(text: Any) -> tuple[bool, int, tuple[int, ...], tuple[int, ...]]:
     """(comparable, precision, keys truncated at each precision, UTC components) of one
     value. Keys are microseconds since 0001-01-01 UTC; key[p] resets everything below p."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cdisc.validate.core.codes import freeze
 from cdisc.validate.core.engine import DatasetInfo, Study
 from cdisc.validate.package import Package, Table
 
@@ -54,6 +55,7 @@ def _keys(name: str, domain: str, frame: pd.DataFrame) -> tuple[str, ...]:
 
 def dataset_info(table: Table, library: object) -> DatasetInfo:
     frame = table.data
+    freeze(frame)  # rules only read the data: their shared column codes stay true
     domain = _domain(table.name, frame)
     return DatasetInfo(
         name=table.name, domain=domain,
