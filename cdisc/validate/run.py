@@ -94,8 +94,9 @@ def _suites(submission, engine: str = "native") -> tuple[list, float, list[str]]
         if unknown:
             notes.append(f"no specs for {', '.join(unknown)}: their variables are not "
                          "checked by the GX suites")
+        # the study the rules use (record keys); building it first shares column codes
+        study = study_for(submission, standard, pkg)
         found, took = run_suites(known, specs, engine=engine)
-        study = study_for(submission, standard, pkg)  # the one the rules use (record keys)
         findings += [with_records(f, study) for f in found]
         seconds += took
     return findings, seconds, notes

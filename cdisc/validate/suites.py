@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.dates import ISO8601_DTC_REGEX, ISO8601_DURATION_REGEX
+from cdisc.validate.core.codes import factorize as column_factorize
 from cdisc.specs import Specs, _placeholder_regex, load_specs
 from cdisc.validate.model import MAX_RECORDS, MAX_ROWS, Finding, Record
 
@@ -353,8 +354,24 @@ def _unexpected(kind: str, kwargs: dict, frame: pd.DataFrame) -> np.ndarray | No
     if kind == "expect_column_values_to_be_in_type_list" \
             and column.dtype.type.__name__ != "object_":  # one verdict on the dtype
         return none if _dtype_in(column.dtype, kwargs["type_list"]) else None
+    if kind in _ROW_WISE:
+        return np.flatnonzero(present & ~_row_wise_passes(kind, kwargs, column))
     values = column[present]
     return np.flatnonzero(present)[~_MAPS[kind](values, kwargs)]
+
+
+# expectations that judge each value alone: judged once per distinct value
+_ROW_WISE = frozenset(_MAPS) - {"expect_column_values_to_be_unique"}
+
+
+def _row_wise_passes(kind: str, kwargs: dict, column: pd.Series) -> np.ndarray:
+    """Per row: its value passes (empty values pass; the caller leaves them out)."""
+    codes, uniques = column_factorize(column)
+    distinct = pd.Series(uniques, dtype=column.dtype if column.dtype.kind != "O" else object)
+    present = np.asarray(distinct.notna(), dtype=bool)
+    passes = np.ones(len(distinct), dtype=bool)
+    passes[present] = _MAPS[kind](distinct[present], kwargs)
+    return passes[codes]
 
 
 def native_findings(dataset: str, definition: dict, frame: pd.DataFrame,

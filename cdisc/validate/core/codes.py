@@ -18,7 +18,7 @@ import pandas as pd
 
 # below this many rows factorising is cheaper than looking the column up
 CACHED_FROM_ROWS = 50_000
-# codes are 4 bytes a row: a budget keeps a long run over many large frames bounded
+# codes are 1 to 4 bytes a row: a budget keeps a run over many large frames bounded
 MAX_BYTES = 384 * 2**20
 
 _cache: dict[tuple, tuple[weakref.ref, np.ndarray, np.ndarray]] = {}
@@ -31,7 +31,9 @@ def _identity(values: np.ndarray) -> tuple:
 
 def _factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
-    dtype = np.int32 if len(uniques) < 2**31 else np.int64
+    # the narrowest integer that holds the codes (and -1, which callers use for blanks)
+    dtype = next(t for t in (np.int8, np.int16, np.int32, np.int64)
+                 if len(uniques) <= np.iinfo(t).max)
     return codes.astype(dtype, copy=False), np.asarray(uniques, dtype=values.dtype
                                                        if values.dtype.kind != "O" else object)
 

@@ -873,25 +873,29 @@ def _distinct_long_frame(rule: Rule, ds: DatasetInfo) -> tuple[pd.DataFrame, dic
     if key in ds.cache:
         return ds.cache[key]
     distinct_values = _distinct_values(ds)
-    meta = variable_metadata_frame(ds).drop(columns=[ROW]).set_index("variable_name")
+    columns = list(ds.frame.columns)
+    counts = [len(distinct_values[c]) for c in columns]
+    # each variable's metadata row repeated once per distinct value of the variable
     if rule.rule_type == "Value Check with Dataset Metadata":
-        dataset_meta = dataset_metadata_frame(ds).drop(columns=[ROW]).iloc[0]
-    pieces, codes, start = [], {}, 0
-    for column in ds.frame.columns:
-        distinct = distinct_values[column]
-        piece = {"variable_name": column, "variable_value": distinct}
-        if rule.rule_type == "Value Check with Dataset Metadata":
-            piece.update(dataset_meta.to_dict())
-        else:
-            piece.update(meta.loc[column].to_dict())
-        piece["variable_value_length"] = [
-            0 if v is None or v != v else len(str(v)) for v in distinct]
-        pieces.append(pd.DataFrame(piece))
-        codes[column] = (start, distinct)
-        start += len(distinct)
-    long = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
-    long["variable_value"] = long["variable_value"].astype(object)
+        meta = dataset_metadata_frame(ds).drop(columns=[ROW])
+        meta = meta.iloc[np.zeros(sum(counts), dtype=np.int64)]
+    else:
+        meta = variable_metadata_frame(ds).drop(columns=[ROW]).set_index("variable_name")
+        meta = meta.loc[columns].iloc[np.repeat(np.arange(len(columns)), counts)]
+    values = np.empty(sum(counts), dtype=object)
+    values[:] = [v for c in columns for v in distinct_values[c]]
+    long = meta.reset_index(drop=rule.rule_type == "Value Check with Dataset Metadata")
+    if "variable_name" not in long.columns:
+        long.insert(0, "variable_name", pd.Series(np.repeat(np.asarray(columns, dtype=object),
+                                                            counts)))
+    long.insert(1, "variable_value", pd.Series(values, dtype=object))  # as CORE: no str dtype
+    long["variable_value_length"] = np.fromiter(
+        (0 if v is None or v != v else len(str(v)) for v in values), np.int64, len(values))
     long[ROW] = 0
+    codes, start = {}, 0
+    for column, count in zip(columns, counts, strict=True):
+        codes[column] = (start, distinct_values[column])
+        start += count
     ds.cache[key] = (long, codes)
     return long, codes
 
