@@ -51,10 +51,10 @@ PROBES = (
     ("cdisc.define_html", "render_define_html", "define"),
     ("cdisc.pipeline", "write_reports", "reports"),
     ("cdisc.adam.km", "write_km_outputs", "km"),
-    ("cdisc.validate.run", "read_package", "read"),
     ("cdisc.validate.package", "package_of", "read"),
     ("cdisc.validate.suites", "run_suites", "gx"),
-    ("cdisc.validate.run", "run_rules", "rules"),
+    ("cdisc.validate.core.runner", "run_catalogue", "rules"),
+    ("cdisc.validate.report", "write_reports", "reports"),
 )
 
 # Table rows: (stage, part) -> (row label, what the row measures).  "rest" is what is left of a
@@ -83,21 +83,18 @@ ROWS: tuple[tuple[str, str, str, str], ...] = (
      "build_define + render_define_html in write_adam; rows = ADaM records"),
     ("write_adam", "km", "write ADaM KM",
      "Kaplan-Meier summary CSV and plot in write_adam; rows = ADaM records"),
-    ("validate_sdtm", "read", "validate SDTM: read",
-     "validate_folder(SDTM folder) on the tables just written (package_of, as cdisc run does; "
-     "cdisc validate reads the files instead); rows = SDTM records (all four validate rows)"),
-    ("validate_sdtm", "gx", "validate SDTM: GX", "its run_suites part: Great Expectations suites"),
-    ("validate_sdtm", "rules", "validate SDTM: rules",
-     "its run_rules part: cross-dataset conformance rules"),
-    ("validate_sdtm", "rest", "validate SDTM: other", "the rest of validate_folder (specs, lists)"),
-    ("validate_adam", "read", "validate ADaM: read",
-     "validate_folder(ADaM folder) on the tables just written (package_of); rows = ADaM "
-     "records (all four validate ADaM rows)"),
-    ("validate_adam", "gx", "validate ADaM: GX", "its run_suites part: Great Expectations suites"),
-    ("validate_adam", "rules", "validate ADaM: rules", "its run_rules part: conformance rules"),
-    ("validate_adam", "rest", "validate ADaM: other", "the rest of validate_folder"),
+    ("validate", "read", "validate: read",
+     "cdisc.pipeline.validate_outputs on the whole package (SDTM and ADaM at once) from the "
+     "tables just written (package_of, as cdisc run does; cdisc validate reads the files "
+     "instead); rows = SDTM + ADaM records (all five validate rows)"),
+    ("validate", "gx", "validate: GX suites", "its run_suites part: the GX suites from specs/"),
+    ("validate", "rules", "validate: rules",
+     "its run_catalogue part: the rule catalogue (CORE SDTMIG 3.4 + our own rules)"),
+    ("validate", "reports", "validate: reports",
+     "its write_reports part: JSON, JUnit, HTML, SARIF and Excel reports"),
+    ("validate", "rest", "validate: other", "the rest (study and library set-up, lists)"),
 )
-PIPELINE_STAGES = ("map", "write_sdtm", "adam", "write_adam", "validate_sdtm", "validate_adam")
+PIPELINE_STAGES = ("map", "write_sdtm", "adam", "write_adam", "validate")
 
 
 # --------------------------------------------------------------------------- the coupling
@@ -107,10 +104,7 @@ def run_stages(raw_dir: Path, out_dir: Path, meter: Meter) -> dict[str, Any]:
     from cdisc.io.raw import read_raw
     from cdisc.paths import DEMO_MAPPING_DIR
     from cdisc.pipeline import map_raw, study_info, write_adam, write_sdtm
-    from cdisc.validate.run import validate_folder
-
     import cdisc.pipeline as pipeline
-    import cdisc.validate.package as package  # package_of looked up at call time (probed)
     from cdisc.adam.inputs import DOMAINS as ADAM_INPUTS
     from cdisc.io.xpt import as_read_back
 
@@ -135,14 +129,10 @@ def run_stages(raw_dir: Path, out_dir: Path, meter: Meter) -> dict[str, Any]:
         st.rows = adam_records = sum(len(ds.data) for ds in adam.datasets.values())
     with meter.stage("write_adam", rows=adam_records):
         write_adam(adam_dir, adam, study_info(config), formats, stamp)
-    reported = {}
-    for name, folder, rows, written in (("sdtm", sdtm_dir, sdtm_records, result.datasets),
-                                        ("adam", adam_dir, adam_records, adam.datasets)):
-        with meter.stage(f"validate_{name}", rows=rows):
-            report = validate_folder(folder, package=package.package_of(folder, written))
-        reported[name] = {"gx_s": round(getattr(report, "gx_seconds", 0.0), 3),
-                          "rules_s": round(getattr(report, "rules_seconds", 0.0), 3),
-                          "findings": len(getattr(report, "findings", []))}
+    with meter.stage("validate", rows=sdtm_records + adam_records):
+        summary = pipeline.validate_outputs([sdtm_dir, adam_dir], out_dir / "validation",
+                                            [result.datasets, adam.datasets])
+    reported = {"package": {"summary": summary[-1] if summary else ""}}
     return {"raw_rows": raw_rows,
             "sdtm_records": {k: len(v.data) for k, v in sorted(result.datasets.items())},
             "adam_records": {k: len(v.data) for k, v in sorted(adam.datasets.items())},
@@ -446,7 +436,7 @@ def bench_size(n: int, work: Path) -> dict[str, Any]:
     pipe_wall = sum(s["wall_s"] for s in pipe)
     pipe_peak = max(p["kib"] for s in pipe for p in s["parts"].values())
     rows.append(_row("pipeline", "pipeline (sum of stages)",
-                     "map SDTM .. validate ADaM above, one process (read-raw pass and import "
+                     "map SDTM .. validate above, one process (read-raw pass and import "
                      "excluded); rows = raw rows", pipe_wall, raw_rows, pipe_peak))
 
     print(f"[{n}] cdisc run (CLI)", flush=True)
@@ -539,10 +529,8 @@ def render(results: list[dict[str, Any]], argv: str) -> str:
                   f" CLI / floor: {s['ratio_cli_floor']:.1f}x",
                   f"- peak RSS: {s['peak_rss_mib']:,.0f} MiB (max of the stages and the CLI; "
                   f"target < 4 GiB: {ok(s['peak_rss_mib'] < TARGET_PEAK_MIB)})",
-                  "- validate_folder's own timings: " + "; ".join(
-                      f"{label} GX {v['gx_s']:.2f} s, rules {v['rules_s']:.2f} s"
-                      for key, label in (("sdtm", "SDTM"), ("adam", "ADaM"))
-                      if (v := r["validate_reported"].get(key)))]
+                  "- " + (r["validate_reported"].get("package") or {}).get(
+                      "summary", "validation: (no summary)")]
         c = r.get("contention") or {}
         if c.get("other_cpu_s") is not None:
             share = c["other_cpu_s"] / c["wall_s"] if c["wall_s"] else 0.0

@@ -282,31 +282,12 @@ def define_schema(rule: Rule, pkg: Package) -> list[Finding]:
 
 def _define_metadata(pkg: Package) -> tuple[dict[str, set[str]], dict[tuple[str, str], set[str]]]:
     """(dataset -> variables described, (dataset, variable) -> codelist values) of define.xml."""
-    from lxml import etree
+    from cdisc.validate.core.define_meta import read_define_meta
 
-    from cdisc.define import NSMAP, safe_parser
-
-    ns = {"odm": NSMAP[None]}
     assert pkg.define is not None
-    root = etree.parse(str(pkg.define), safe_parser()).getroot()
-    items = {i.get("OID"): i for i in root.iter(f"{{{ns['odm']}}}ItemDef")}
-    lists = {c.get("OID"): {e.get("CodedValue") for e in c
-                            if e.tag.endswith("EnumeratedItem") or e.tag.endswith("CodeListItem")}
-             for c in root.iter(f"{{{ns['odm']}}}CodeList")}
-    described: dict[str, set[str]] = {}
-    values: dict[tuple[str, str], set[str]] = {}
-    for group in root.iter(f"{{{ns['odm']}}}ItemGroupDef"):
-        name = group.get("Name", "")
-        described[name] = set()
-        for ref in group.findall("odm:ItemRef", ns):
-            item = items.get(ref.get("ItemOID"))
-            if item is None:
-                continue
-            described[name].add(item.get("Name"))
-            cl = item.find("odm:CodeListRef", ns)
-            if cl is not None and cl.get("CodeListOID") in lists:
-                values[(name, item.get("Name"))] = lists[cl.get("CodeListOID")]
-    return described, values
+    meta = read_define_meta(pkg.define)
+    described = {name: set(frame["define_variable_name"]) for name, frame in meta.groups.items()}
+    return described, meta.codelist_values
 
 
 def define_describes_package(rule: Rule, pkg: Package) -> list[Finding]:

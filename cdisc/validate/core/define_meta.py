@@ -1,8 +1,10 @@
 """define.xml as the rules see it: per dataset, one row per variable with CORE's define_variable_*
-columns (name, label, data type, length, role, codelist C-code and the C-codes of its terms)."""
+columns (name, label, data type, length, role, codelist C-code and the C-codes of its terms).
+Parsed once per file and shared by the rule engine and the Python checks."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -35,6 +37,9 @@ class DefineMeta:
             lists[cl.get("OID")] = (_ccode(cl), [t.get("CodedValue", "") for t in terms],
                                     [_ccode(t) for t in terms])
         self.groups: dict[str, pd.DataFrame] = {}
+        # (dataset, variable) -> the coded values its codelist enumerates; a codelist without
+        # items (an external dictionary such as MedDRA) enumerates nothing and is left out
+        self.codelist_values: dict[tuple[str, str], set[str]] = {}
         for group in root.iter(f"{{{ODM}}}ItemGroupDef"):
             rows = []
             for n, ref in enumerate(group.findall(f"{{{ODM}}}ItemRef"), start=1):
@@ -45,6 +50,9 @@ class DefineMeta:
                 cl_ref = item.find(f"{{{ODM}}}CodeListRef")
                 ccode, values, codes = lists.get(
                     cl_ref.get("CodeListOID") if cl_ref is not None else None, ("", [], []))
+                if values:
+                    self.codelist_values[(group.get("Name", ""), item.get("Name", ""))] = \
+                        set(values)
                 rows.append([item.get("Name", ""), desc.text if desc is not None else "",
                              item.get("DataType", ""), item.get("Length", ""),
                              ref.get("Role", ""), int(ref.get("OrderNumber") or n), ccode,
@@ -53,3 +61,14 @@ class DefineMeta:
 
     def variables(self, dataset: str) -> pd.DataFrame:
         return self.groups.get(dataset, pd.DataFrame(columns=COLUMNS))
+
+
+def read_define_meta(path: Path) -> DefineMeta:
+    """The file's DefineMeta, parsed once while the file is unchanged."""
+    stat = path.stat()
+    return _parsed(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=4)
+def _parsed(path: str, mtime_ns: int, size: int) -> DefineMeta:
+    return DefineMeta(Path(path))

@@ -34,12 +34,12 @@ class Submission:
 
 def study_for(submission: Submission, standard: str, package: Package) -> Study:
     """The package as the rules see it, built once per standard."""
-    from cdisc.validate.core.define_meta import DefineMeta
+    from cdisc.validate.core.define_meta import read_define_meta
     from cdisc.validate.core.library import load_library
     from cdisc.validate.core.study import study_of
 
     if standard not in submission.studies:
-        define = DefineMeta(package.define) if package.define is not None else None
+        define = read_define_meta(package.define) if package.define is not None else None
         submission.studies[standard] = study_of(package, load_library(), define)
     return submission.studies[standard]
 
