@@ -173,19 +173,35 @@ class _TextColumn:
 
 
 def _blocks(fh: BinaryIO, header: Header, size: int) -> Iterator[tuple[int, np.ndarray]]:
-    """(first row, 2-D uint8 array of whole observations), block by block."""
+    """(first row, 2-D uint8 array of whole observations), block by block. A member header
+    on an 80-byte boundary inside the data means a second member: NotVersion5."""
     width = header.row_length
     data = size - header.data_start
     rows = data // width if width else 0
     per_block = max(1, BLOCK_BYTES // max(width, 1))
     fh.seek(header.data_start)
-    done = 0
+    done, offset, tail = 0, header.data_start, b""
     while done < rows:
         take = min(per_block, rows - done)
         buf = fh.read(take * width)
-        block = np.frombuffer(buf, dtype=np.uint8).reshape(take, width)
-        yield done, block
+        # the end of the bytes before this block joined to its start: a header across blocks
+        if _has_member_header(tail + buf[:len(MEMBER)], offset - len(tail)) or \
+                _has_member_header(buf, offset):
+            raise NotVersion5("more than one member")
+        tail = buf[-len(MEMBER):] if len(buf) >= len(MEMBER) else (tail + buf)[-len(MEMBER):]
+        offset += len(buf)
+        yield done, np.frombuffer(buf, dtype=np.uint8).reshape(take, width)
         done += take
+
+
+def _has_member_header(buf: bytes, offset: int) -> bool:
+    """buf (starting at file offset `offset`) holds a member header on an 80-byte boundary."""
+    at = buf.find(MEMBER)
+    while at >= 0:
+        if (offset + at) % RECORD == 0:
+            return True
+        at = buf.find(MEMBER, at + 1)
+    return False
 
 
 def _padding_rows(fh: BinaryIO, header: Header, size: int) -> int:
@@ -215,8 +231,6 @@ def read(path: Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, Header]:
     size = path.stat().st_size
     with path.open("rb") as fh:
         header = read_header(fh)
-        if _second_member(fh, header, size):
-            raise NotVersion5("more than one member")
         padding = _padding_rows(fh, header, size)
         texts = {v.name: _TextColumn(encoding) for v in header.variables if not v.numeric}
         total = (size - header.data_start) // header.row_length if header.row_length else 0
@@ -235,26 +249,3 @@ def read(path: Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, Header]:
     frame = pd.DataFrame({name: pd.Series(values, dtype=values.dtype, copy=False)
                           for name, values in columns.items()}, copy=False)
     return frame, header
-
-
-def _second_member(fh: BinaryIO, header: Header, size: int) -> bool:
-    """A second member starts with a member header on an 80-byte boundary after the data."""
-    if size - header.data_start < RECORD * 8:
-        return False
-    step = 16 * 2**20
-    offset = header.data_start
-    fh.seek(offset)
-    tail = b""
-    while True:
-        chunk = fh.read(step)
-        if not chunk:
-            return False
-        buf = tail + chunk
-        base = offset - len(tail)
-        at = buf.find(MEMBER)
-        while at >= 0:
-            if (base + at - header.data_start) % RECORD == 0 and base + at > header.data_start:
-                return True
-            at = buf.find(MEMBER, at + 1)
-        tail = buf[-len(MEMBER):]
-        offset += len(chunk)
