@@ -16,8 +16,11 @@ from lxml import etree
 
 from cdisc import __version__
 from cdisc.datatypes import type_info
+from cdisc.define_vlm import (FINDINGS_CLASSES, ValueList, WhereClause, define_rules,
+                              value_type)
+from cdisc.define_vlm import value_lists as value_lists_of
 from cdisc.io.xpt import XptPart, xpt_lengths
-from cdisc.model import Column, Dataset
+from cdisc.model import Column, Dataset, Origin
 from cdisc.specs import Specs
 from cdisc.xmlsafe import parse_untrusted, safe_parser  # rules.py, define_html.py use it
 
@@ -35,11 +38,38 @@ ONE_RECORD_PER_SUBJECT = ("DM", "ADSL")
 
 
 @dataclass(frozen=True)
+class Dictionary:
+    """An external dictionary the study codes with (MedDRA, ISO 3166): def ExternalCodeList."""
+
+    name: str  # e.g. "MedDRA"
+    version: str
+    variables: tuple[str, ...]  # "AEDECOD" (any dataset) or "DM.COUNTRY"
+    href: str = ""
+
+    def covers(self, dataset: str, variable: str) -> bool:
+        return variable in self.variables or f"{dataset}.{variable}" in self.variables
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document define.xml points at: the annotated CRF or a supplemental document."""
+
+    leaf_id: str  # e.g. "LF.CSDRG"
+    href: str  # relative to define.xml
+    title: str
+    kind: str = "supplemental"  # "annotated_crf" or "supplemental"
+
+
+@dataclass(frozen=True)
 class StudyInfo:
     study_oid: str
     study_name: str
     description: str
     protocol_name: str
+    dictionaries: tuple[Dictionary, ...] = ()
+    documents: tuple[Document, ...] = ()
+    # raw file name -> Define Source of what was collected on it (Investigator, Vendor, ...)
+    providers: tuple[tuple[str, str], ...] = ()
 
 
 def metadata_version_oid(study_oid: str, adam: bool = False) -> str:
@@ -91,15 +121,42 @@ class _CodeListUse:
     values: set[str]
 
 
-def _codelists_used(datasets: list[Dataset]) -> dict[str, _CodeListUse]:
-    """Codelist C-code -> the union of values used by every variable bound to it."""
+def _is_result(ds: Dataset, col: Column, roles: dict[str, str]) -> bool:
+    """A result variable: described per test in the value-level metadata, no codelist here."""
+    return roles.get(col.name, "") in define_rules()["result_roles"] and \
+        ds.dataset_class.upper() in FINDINGS_CLASSES
+
+
+def _variable_codelist(ds: Dataset, col: Column, roles: dict[str, str],
+                       dictionaries: tuple[Dictionary, ...]) -> str | None:
+    """The C-code of the codelist a variable's ItemDef references (None: no CodeListRef)."""
+    if not col.codelist or col.type != "Char" or _is_result(ds, col, roles):
+        return None
+    if any(d.covers(ds.name, col.name) for d in dictionaries):
+        return None
+    return col.codelist
+
+
+def _codelists_used(datasets: list[Dataset], roles: dict[str, dict[str, str]],
+                    value_lists: dict[str, list[ValueList]],
+                    dictionaries: tuple[Dictionary, ...]) -> dict[str, _CodeListUse]:
+    """Codelist C-code -> the union of values used by every variable and value description
+    bound to it."""
     used: dict[str, _CodeListUse] = {}
+
+    def add(code: str, values: pd.Series) -> None:
+        present = {str(v) for v in pd.unique(values)} - {"", "nan"}
+        used.setdefault(code, _CodeListUse(code, set())).values |= present
+
     for ds in datasets:
         for col in ds.columns:
-            if not col.codelist or col.type != "Char":
-                continue
-            values = {str(v) for v in pd.unique(ds.data[col.name])} - {"", "nan"}
-            used.setdefault(col.codelist, _CodeListUse(col.codelist, set())).values |= values
+            code = _variable_codelist(ds, col, roles[ds.name], dictionaries)
+            if code:
+                add(code, ds.data[col.name])
+        for vl in value_lists.get(ds.name, []):
+            for item in vl.items:
+                if item.codelist:
+                    add(item.codelist, item.values)
     # a CodeList needs at least one item: a variable with no values gets no CodeListRef
     return {code: use for code, use in used.items() if use.values}
 
@@ -108,8 +165,33 @@ def _codelist_oid(specs: Specs, code: str) -> str:
     return f"CL.{specs.codelists[code].short_name}"
 
 
+def _dictionary_oid(dictionary: Dictionary) -> str:
+    return "CL." + "".join(ch if ch.isalnum() else "_" for ch in dictionary.name).upper()
+
+
 def _method_oid(ds: Dataset, col: Column) -> str:
     return f"MT.{ds.name}.{col.name}"
+
+
+def _comment_oids(datasets: list[Dataset]) -> dict[tuple[str, str], str]:
+    """(dataset, variable) -> its CommentDef OID; one comment said of several variables of one
+    name (EPOCH in every domain) is one CommentDef, COM.EPOCH."""
+    by_text: dict[str, list[tuple[str, str]]] = {}
+    for ds in datasets:
+        for col in ds.columns:
+            if col.comment:
+                by_text.setdefault(col.comment, []).append((ds.name, col.name))
+    out = {}
+    for users in by_text.values():
+        names = {name for _, name in users}
+        oid = f"COM.{users[0][1]}" if len(users) > 1 and len(names) == 1 else \
+            f"COM.{users[0][0]}.{users[0][1]}"
+        out.update({user: oid for user in users})
+    return out
+
+
+def _terms(specs: Specs) -> dict[str, set[str]]:
+    return {code: set(cl.terms) for code, cl in specs.codelists.items()}
 
 
 def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
@@ -118,7 +200,13 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
     """Define-XML 2.1 for the datasets; `parts` lists the numbered files of split datasets."""
     datasets = sorted(datasets, key=lambda d: d.name)
     standards = _standards(datasets, specs)
-    used = _codelists_used(datasets)
+    roles = {ds.name: _roles(ds, specs) for ds in datasets}
+    providers = dict(study.providers)
+    terms = _terms(specs)
+    value_lists = {ds.name: value_lists_of(ds, providers, terms) for ds in datasets}
+    used = _codelists_used(datasets, roles, value_lists, study.dictionaries)
+    dictionaries = [d for d in study.dictionaries
+                    if any(d.covers(ds.name, c.name) for ds in datasets for c in ds.columns)]
 
     root = etree.Element(_odm("ODM"), nsmap=NSMAP)
     for key, value in (("FileType", "Snapshot"), ("FileOID", f"DEF.{study.study_oid}"),
@@ -144,18 +232,43 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
         for key in ("Name", "Type", "PublishingSet", "Version", "Status"):
             if key in attrs:
                 el.set(key, attrs[key])
-
+    _documents(mdv, study.documents)
     lengths = {ds.name: xpt_lengths(ds) for ds in datasets}
     for ds in datasets:
-        roles = _roles(ds, specs)
-        _item_group(mdv, ds, standards, roles=roles)
+        for vl in value_lists[ds.name]:
+            _value_list(mdv, vl, roles[ds.name])
+    for ds in datasets:
+        clauses = {item.where.oid: item.where for vl in value_lists[ds.name]
+                   for item in vl.items}
+        for where in clauses.values():
+            _where_clause(mdv, ds, where)
+    for ds in datasets:
+        _item_group(mdv, ds, standards, roles=roles[ds.name])
         for part in (parts or {}).get(ds.name, []):
-            _item_group(mdv, ds, standards, part, roles=roles)
+            _item_group(mdv, ds, standards, part, roles=roles[ds.name])
+    listed = {ds.name: {vl.variable: vl for vl in value_lists[ds.name]} for ds in datasets}
+    comment_oids = _comment_oids(datasets)
     for ds in datasets:
         for col in ds.columns:
-            _item_def(mdv, ds, col, lengths[ds.name][col.name], specs, set(used))
+            codelist = _variable_codelist(ds, col, roles[ds.name], study.dictionaries)
+            dictionary = next((d for d in study.dictionaries if d.covers(ds.name, col.name)
+                               and col.type == "Char"), None)  # a text dictionary
+            _item_def(mdv, ds, col, _TypeOf(col, ds.data[col.name], lengths[ds.name][col.name]),
+                      specs, codelist if codelist in used else None, dictionary,
+                      listed[ds.name].get(col.name),
+                      comment_oid=comment_oids.get((ds.name, col.name)))
+    for ds in datasets:
+        for vl in value_lists[ds.name]:
+            for item in vl.items:
+                data_type, length, digits = value_type(item, lengths[ds.name][vl.variable])
+                _item_def(mdv, ds, item.column, _TypeOf(item.column, item.values, length or 1,
+                                                        (data_type, length, digits)),
+                          specs, item.codelist if item.codelist in used else None,
+                          None, None, oid=item.oid, name=item.name, sas_name=None)
     for code in sorted(used, key=lambda c: _codelist_oid(specs, c)):
         _codelist(mdv, specs, used[code], standards)
+    for dictionary in sorted(dictionaries, key=_dictionary_oid):
+        _external_codelist(mdv, dictionary)
     for ds in datasets:
         for col in ds.columns:
             if col.method:
@@ -163,7 +276,47 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
                                           Name=f"Algorithm for {ds.name}.{col.name}",
                                           Type="Computation")
                 _description(method, col.method)
+    written = set()
+    for ds in datasets:
+        for col in ds.columns:
+            oid = comment_oids.get((ds.name, col.name))
+            if oid and oid not in written:
+                written.add(oid)
+                comment = etree.SubElement(mdv, _def("CommentDef"), OID=oid)
+                _description(comment, col.comment)
+    for doc in study.documents:
+        leaf = etree.SubElement(mdv, _def("leaf"), ID=doc.leaf_id)
+        leaf.set(f"{{{XLINK_NS}}}href", doc.href)
+        etree.SubElement(leaf, _def("title")).text = doc.title
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _documents(mdv: etree._Element, documents: tuple[Document, ...]) -> None:
+    """def:AnnotatedCRF and def:SupplementalDoc (their def:leaf elements close the MDV)."""
+    for kind, tag in (("annotated_crf", "AnnotatedCRF"), ("supplemental", "SupplementalDoc")):
+        docs = [d for d in documents if d.kind == kind]
+        if docs:
+            el = etree.SubElement(mdv, _def(tag))
+            for doc in docs:
+                etree.SubElement(el, _def("DocumentRef"), leafID=doc.leaf_id)
+
+
+def _value_list(mdv: etree._Element, vl: ValueList, roles: dict[str, str]) -> None:
+    el = etree.SubElement(mdv, _def("ValueListDef"), OID=vl.oid)
+    for order, item in enumerate(vl.items, start=1):
+        ref = etree.SubElement(el, _odm("ItemRef"), ItemOID=item.oid, OrderNumber=str(order),
+                               Mandatory="No")
+        if item.column.method:
+            ref.set("MethodOID", f"MT.{vl.dataset}.{vl.variable}")
+        etree.SubElement(ref, _def("WhereClauseRef"), WhereClauseOID=item.where.oid)
+
+
+def _where_clause(mdv: etree._Element, ds: Dataset, where: WhereClause) -> None:
+    el = etree.SubElement(mdv, _def("WhereClauseDef"), OID=where.oid)
+    for variable, value in where.checks:
+        check = etree.SubElement(el, _odm("RangeCheck"), Comparator="EQ", SoftHard="Soft")
+        check.set(_def("ItemOID"), f"IT.{ds.name}.{variable}")
+        etree.SubElement(check, _odm("CheckValue")).text = value
 
 
 def _roles(ds: Dataset, specs: Specs) -> dict[str, str]:
@@ -187,8 +340,9 @@ def _item_group(mdv: etree._Element, ds: Dataset, standards: dict,
     attrs = {"OID": f"IG.{name}", "Name": name, "SASDatasetName": name,
              "Repeating": "No" if ds.name in ONE_RECORD_PER_SUBJECT else "Yes",
              "IsReferenceData": "No", "Purpose": "Tabulation" if sdtm else "Analysis"}
-    if sdtm and not ds.name.startswith("SUPP"):
-        attrs["Domain"] = ds.name
+    if sdtm and ds.name != "RELREC":
+        # SUPP-- name their parent domain, the parts of a split dataset the whole one's
+        attrs["Domain"] = ds.name[4:] if ds.name.startswith("SUPP") else ds.name
     group = etree.SubElement(mdv, _odm("ItemGroupDef"), **attrs)
     group.set(_def("Structure"), ds.structure)
     group.set(_def("StandardOID"), "STD.SDTMIG" if sdtm else "STD.ADAMIG")
@@ -213,26 +367,60 @@ def _item_group(mdv: etree._Element, ds: Dataset, standards: dict,
     etree.SubElement(leaf, _def("title")).text = href
 
 
-def _item_def(mdv: etree._Element, ds: Dataset, col: Column, length: int, specs: Specs,
-              codelists: set[str]) -> None:
-    info = type_info(col, ds.data[col.name], length)
-    item = etree.SubElement(mdv, _odm("ItemDef"), OID=f"IT.{ds.name}.{col.name}", Name=col.name,
-                            DataType=info.data_type)
-    if info.length is not None:
-        item.set("Length", str(info.length))
-    if info.significant_digits is not None:
-        item.set("SignificantDigits", str(info.significant_digits))
-    item.set("SASFieldName", col.name)
+@dataclass(frozen=True)
+class _TypeOf:
+    """What an ItemDef's DataType, Length and SignificantDigits are computed from."""
+
+    column: Column
+    values: pd.Series
+    length: int
+    known: tuple[str, int | None, int | None] | None = None
+
+    def info(self) -> tuple[str, int | None, int | None]:
+        if self.known is not None:
+            return self.known
+        info = type_info(self.column, self.values, self.length)
+        return info.data_type, info.length, info.significant_digits
+
+
+def origin_source(ds: Dataset, origin: Origin) -> str | None:
+    """The Source of a def:Origin: as given, else the default of its Type (Define-XML 2.1
+    4.3.2, specs/define.yaml); Predecessor has none."""
+    if origin.type == "Predecessor":
+        return None
+    return origin.source or define_rules()["origin_sources"].get(ds.standard, {}).get(origin.type)
+
+
+def _item_def(mdv: etree._Element, ds: Dataset, col: Column, typed: _TypeOf, specs: Specs,
+              codelist: str | None, dictionary: Dictionary | None, value_list: ValueList | None,
+              *, oid: str | None = None, name: str | None = None,
+              sas_name: str | None = "", comment_oid: str | None = None) -> None:
+    data_type, length, digits = typed.info()
+    item = etree.SubElement(mdv, _odm("ItemDef"), OID=oid or f"IT.{ds.name}.{col.name}",
+                            Name=name or col.name, DataType=data_type)
+    if length is not None:
+        item.set("Length", str(length))
+    if digits is not None:
+        item.set("SignificantDigits", str(digits))
+    if sas_name is not None:
+        item.set("SASFieldName", sas_name or col.name)
     if col.display_format:
         item.set(_def("DisplayFormat"), col.display_format)
+    if comment_oid:
+        item.set(_def("CommentOID"), comment_oid)
     _description(item, col.label)
-    if col.codelist in codelists and col.type == "Char":
-        etree.SubElement(item, _odm("CodeListRef"), CodeListOID=_codelist_oid(specs, col.codelist))
+    if codelist:
+        etree.SubElement(item, _odm("CodeListRef"), CodeListOID=_codelist_oid(specs, codelist))
+    elif dictionary is not None:
+        etree.SubElement(item, _odm("CodeListRef"), CodeListOID=_dictionary_oid(dictionary))
     origin = etree.SubElement(item, _def("Origin"), Type=col.origin.type)
-    if col.origin.source:
-        origin.set("Source", col.origin.source)
+    source = origin_source(ds, col.origin)
+    if source:
+        origin.set("Source", source)
     if col.origin.description:
         _description(origin, col.origin.description)
+    if value_list is not None:
+        etree.SubElement(item, _def("ValueListRef"), ValueListOID=value_list.oid)
 
 
 def _codelist(mdv: etree._Element, specs: Specs, use: _CodeListUse, standards: dict) -> None:
@@ -251,6 +439,15 @@ def _codelist(mdv: etree._Element, specs: Specs, use: _CodeListUse, standards: d
         else:
             etree.SubElement(item, _odm("Alias"), Context="nci:ExtCodeID", Name=term.code)
     etree.SubElement(el, _odm("Alias"), Context="nci:ExtCodeID", Name=cl.code)
+
+
+def _external_codelist(mdv: etree._Element, dictionary: Dictionary) -> None:
+    el = etree.SubElement(mdv, _odm("CodeList"), OID=_dictionary_oid(dictionary),
+                          Name=dictionary.name, DataType="text")
+    ext = etree.SubElement(el, _odm("ExternalCodeList"), Dictionary=dictionary.name,
+                           Version=dictionary.version)
+    if dictionary.href:
+        ext.set("href", dictionary.href)
 
 
 def check_define_file(path: Path) -> None:

@@ -35,6 +35,7 @@ class Column:
     method: str | None = None  # plain-text description of the derivation, for MethodDef
     core: str = "Perm"
     value_domain: str = ""  # e.g. "ISO 8601 datetime or interval"
+    comment: str | None = None  # a sponsor decision the reviewer must know (def:CommentDef)
 
 
 @dataclass

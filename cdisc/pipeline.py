@@ -79,10 +79,20 @@ class SdtmRun:
     creation_datetime: str
 
 
-def study_info(config: StudyConfig) -> StudyInfo:
+def study_info(config: StudyConfig, documents: tuple = ()) -> StudyInfo:
+    """What define.xml says about the study: names, dictionaries, who collected each raw form,
+    the documents it points at."""
+    from cdisc.define import Dictionary
+
+    dictionaries = tuple(Dictionary(name, spec["version"], tuple(spec["variables"]),
+                                    spec.get("href", ""))
+                         for name, spec in sorted(config.dictionaries.items()))
+    providers = tuple(sorted((Path(src.file).name, src.provider)
+                             for src in config.sources.values()))
     return StudyInfo(study_oid=config.studyid, study_name=config.name,
                      description=config.description or config.name,
-                     protocol_name=config.protocol)
+                     protocol_name=config.protocol, dictionaries=dictionaries,
+                     documents=tuple(documents), providers=providers)
 
 
 def write_tables(datasets: dict[str, Dataset], folder: Path, study: StudyInfo, specs: Specs,

@@ -29,8 +29,10 @@ METHODS = {
     "LOBXFL": "Y on the last record with a result on or before DM.RFXSTDTC (first exposure) per "
               "subject, test, specimen and method; date/times compared when both have a time, "
               "else dates; on a tie the record with the higher --SEQ.",
-    "EPOCH": "Epoch of the record's start date from the study's epoch windows (see study.yaml); "
-             "null when the date is partial or before every window.",
+    "EPOCH": "The epoch whose window (given in this variable's comment) holds the record's "
+             "start date, the first window that does when several could; a partial date is "
+             "placed only when every day it can be falls in one window, else EPOCH is null; "
+             "null also for a date before every window.",
 }
 
 
@@ -67,6 +69,25 @@ def derive_study_day(dtc: pd.Series, usubjid: pd.Series, rfstdtc: pd.Series) -> 
     """--DY of each record from the subject's DM.RFSTDTC (rfstdtc is indexed by USUBJID)."""
     ref = usubjid.map(rfstdtc).fillna("")
     return dates.study_day(dtc, ref)
+
+
+def _bound_text(spec: object) -> str:
+    if isinstance(spec, dict):
+        days = int(spec.get("days", 0))
+        return f"DM.{spec['reference']}" + (f" + {days} days" if days else "")
+    return f"DM.{spec}"
+
+
+def epoch_rules_text(rules: list[dict]) -> str:
+    """The study's epoch windows in words, for define.xml: 'SCREENING: before DM.RFXSTDTC;
+    TREATMENT: from DM.RFXSTDTC through DM.RFSTDTC + 28 days; ...'."""
+    parts = []
+    for rule in rules:
+        bounds = [f"{word} {_bound_text(rule[word])}" for word in
+                  ("before", "from", "through", "after") if word in rule]
+        parts.append(f"{rule['epoch']}: {' '.join(bounds)}")
+    return ("Epoch windows, by the record's start date (--STDTC, else --DTC; dates compared "
+            "as days): " + "; ".join(parts) + ".")
 
 
 def _reference(dm_dates: dict[str, pd.Series], spec: object) -> tuple[pd.Series, int]:

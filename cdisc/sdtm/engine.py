@@ -57,6 +57,8 @@ class Engine:
         self.specs = study_specs(config, specs)  # idempotent: map_raw may have done it already
         self.ledger = Ledger()
         self._lookups: dict[str, CTLookup] = {}
+        self.providers: dict[str, dict[str, str]] = {}  # domain -> variable -> who collected
+        self.comments: dict[str, dict[str, str]] = {}  # domain -> variable -> define comment
 
     # -- helpers ---------------------------------------------------------------------------------
     def lookup(self, name: str) -> CTLookup:
@@ -291,6 +293,10 @@ class Engine:
         self.mark_mapped(outputs, raw)
         del raw
         origins = {d: _merge_origins(outs) for d, outs in outputs.items()}
+        self.providers = {d: self._providers(outs) for d, outs in outputs.items()}
+        self.comments = {d: {v: str(r["comment"]).strip() for o in outs
+                             for v, r in o.block.variables.items() if r.get("comment")}
+                         for d, outs in outputs.items()}
         methods = {d: {v: r["method"] for o in outs for v, r in o.block.variables.items()
                        if r.get("method")} for d, outs in outputs.items()}
         datasets, traces, empty = {}, [], []
@@ -464,9 +470,34 @@ class Engine:
                        keys=spec.keys, dataset_class=spec.dataset_class,
                        structure=spec.structure, standard=spec.standard)
 
+    def _providers(self, outs: list[BlockOutput]) -> dict[str, str]:
+        """Variable -> who collected it (the provider of the first form that maps it)."""
+        out: dict[str, str] = {}
+        for o in outs:
+            provider = self.config.sources[o.block.source].provider
+            for var in o.values:
+                out.setdefault(var, provider)
+        return out
+
+    def _built_in_comments(self, domain: str) -> dict[str, str]:
+        """Sponsor decisions the configuration states once for every domain: the EPOCH
+        windows (study.yaml epochs)."""
+        if not self.config.epochs or domain == "DM":
+            return {}
+        return {"EPOCH": derive.epoch_rules_text(self.config.epochs)}
+
+    def _coded(self, domain: str, name: str) -> bool:
+        """A variable coded with an external dictionary (MedDRA terms): Assigned by the
+        sponsor's coding, not collected."""
+        return any(spec["coded_by_sponsor"] and (
+            name in spec["variables"] or f"{domain}.{name}" in spec["variables"])
+            for spec in self.config.dictionaries.values())
+
     def to_dataset(self, domain: str, table: pd.DataFrame, origins: dict[str, str],
                    methods: dict[str, str]) -> tuple[Dataset, pd.DataFrame]:
         ds = self.specs.dataset(domain)
+        providers = self.providers.get(domain, {})
+        comments = {**self._built_in_comments(domain), **self.comments.get(domain, {})}
         derived = {"USUBJID": "USUBJID", f"{domain}SEQ": "SEQ", "EPOCH": "EPOCH"}
         columns: list[Column] = []
         for v in ds.variables:
@@ -481,9 +512,12 @@ class Engine:
                 origin, method = Origin("Derived"), derive.METHODS[key]
             elif v.name == "SUBJID":
                 origin, method = Origin("Collected", "Investigator"), None
+            elif self._coded(domain, v.name) and origins.get(v.name) == "Collected":
+                origin, method = Origin("Assigned", "Sponsor"), None
             else:
-                kind = origins.get(v.name, "Not Available")
-                source = "Investigator" if kind == "Collected" else None
+                # a variable no rule fills is left empty to complete the dataset: Assigned
+                kind = origins.get(v.name, "Assigned")
+                source = providers.get(v.name, "Investigator") if kind == "Collected" else None
                 method = methods.get(v.name) if kind == "Derived" else None
                 if kind == "Derived" and not method:
                     method = f"Derived by the {domain} mapping rule for {v.name}."
@@ -491,7 +525,7 @@ class Engine:
             columns.append(Column(name=v.name, label=v.label, type=v.type,
                                   codelist=v.codelist if v.codelist in self.specs.codelists
                                   else None, origin=origin, method=method, core=v.core,
-                                  value_domain=v.value_domain))
+                                  value_domain=v.value_domain, comment=comments.get(v.name)))
         names = [c.name for c in columns]
         for c in columns:
             if c.type == "Num":

@@ -24,7 +24,9 @@ from cdisc.terminology import StudyCT, build_lookup, normalise_one
 from cdisc.yamlsafe import load_yaml
 
 STUDY_KEYS = {"study", "subject_column", "sources", "ct_map", "visits", "epochs", "domains",
-              "usubjid", "trial_design"}
+              "usubjid", "trial_design", "dictionaries"}
+# Define-XML 2.1 def:Origin Source of data collected on a form
+PROVIDERS = ("Investigator", "Vendor", "Subject", "Sponsor")
 # optional visit table columns, read by the trial design (TV): planned study day, start/end rules
 TV_COLUMNS = ("visitdy", "tvstrl", "tvenrl")
 DOMAIN_KEYS = {"domain", "records", "derivations"}
@@ -39,6 +41,7 @@ class Source:
     file: str
     subject_column: str
     form: str | None = None  # FormOID when the file is a CDISC ODM XML export
+    provider: str = "Investigator"  # who collected it: the define Source of its values
 
 
 @dataclass
@@ -78,6 +81,8 @@ class StudyConfig:
     epochs: list[dict] = field(default_factory=list)
     usubjid_template: str = "{STUDYID}-{SUBJECT}"
     trial_design: TrialDesign | None = None  # the study.yaml 'trial_design:' section, if any
+    # external dictionaries: name -> {version, variables} (define.xml ExternalCodeList)
+    dictionaries: dict[str, dict] = field(default_factory=dict)
 
 
 def _require_mapping(obj: Any, what: str, path: Path) -> dict:
@@ -114,8 +119,12 @@ def load_study(mapping_dir: Path, specs: Specs) -> StudyConfig:
         spec = _require_mapping(spec, f"source {alias}", path)
         if "file" not in spec:
             raise SpecError(f"source {alias} needs a 'file'", file=str(path))
+        provider = str(spec.get("provider", "Investigator"))
+        if provider not in PROVIDERS:
+            raise SpecError(f"source {alias}: provider {provider!r} is not one of "
+                            f"{', '.join(PROVIDERS)}", file=str(path))
         sources[alias] = Source(alias, str(spec["file"]), str(spec.get("subject", subject_col)),
-                                str(spec["form"]) if spec.get("form") else None)
+                                str(spec["form"]) if spec.get("form") else None, provider)
     study_ct = StudyCT.load(_inside(mapping_dir, raw["ct_map"], path), specs) \
         if raw.get("ct_map") else StudyCT()
     visits = _load_visits(_inside(mapping_dir, raw["visits"], path)) if raw.get("visits") else None
@@ -133,6 +142,7 @@ def load_study(mapping_dir: Path, specs: Specs) -> StudyConfig:
                          epochs=list(raw.get("epochs") or []),
                          usubjid_template=_usubjid_template(raw.get("usubjid"), path))
     config.trial_design = _load_trial_design(raw, mapping_dir, path, specs, visits)
+    config.dictionaries = _load_dictionaries(raw.get("dictionaries"), path)
     config.study_ct.maps.update(criteria_lists(config))
     check_terminology(config, study_specs(config, specs))
     return config
@@ -144,6 +154,25 @@ def criteria_lists(config: StudyConfig) -> dict[str, dict[str, str]]:
     criteria = criteria_text(config)
     return {"TI_IETEST": {normalise_one(code): text for code, (text, _) in criteria.items()},
             "TI_IECAT": {normalise_one(code): cat for code, (_, cat) in criteria.items()}}
+
+
+def _load_dictionaries(raw: Any, path: Path) -> dict[str, dict]:
+    """study.yaml 'dictionaries:': name -> {version: text, variables: [VAR or DS.VAR, ...],
+    coded_by_sponsor: the sponsor's coders assign the terms (MedDRA), so their origin is
+    Assigned; otherwise collected values are only written in the dictionary's codes}."""
+    out: dict[str, dict] = {}
+    for name, spec in _require_mapping(raw or {}, "'dictionaries'", path).items():
+        spec = _require_mapping(spec, f"dictionary {name}", path)
+        _unknown_keys(spec, {"version", "variables", "href", "coded_by_sponsor"},
+                      f"dictionary {name}", path)
+        if not spec.get("version") or not spec.get("variables"):
+            raise SpecError(f"dictionary {name} needs a 'version' and 'variables'",
+                            file=str(path))
+        out[str(name)] = {"version": str(spec["version"]),
+                          "variables": [str(v) for v in spec["variables"]],
+                          "href": str(spec.get("href", "")),
+                          "coded_by_sponsor": bool(spec.get("coded_by_sponsor", False))}
+    return out
 
 
 def _load_trial_design(raw: dict, mapping_dir: Path, path: Path, specs: Specs,

@@ -100,7 +100,7 @@ ALGORITHMS: dict[str, Algorithm] = {
     "ctcae_grade": Algorithm(findings.apply_ctcae_grade, "Derived"),
     "decode": Algorithm(findings.apply_decode, "Assigned"),
 }
-RULE_OPTIONS = {"origin", "method", "source"}
+RULE_OPTIONS = {"origin", "method", "source", "comment"}
 
 
 def rule_algorithm(rule: dict) -> tuple[str, Any]:

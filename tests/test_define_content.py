@@ -1,0 +1,204 @@
+"""What the SDTM define.xml of the demo study tells a reviewer: value-level metadata, external
+dictionaries, origins with their source, comments, SUPP-- domains. Expected values are read
+off the study configuration (mappings/nct04265963) and Define-XML 2.1 by hand."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from lxml import etree
+
+from cdisc.define import validate_define
+from cdisc.define_vlm import value_lists
+from cdisc.model import Column, Dataset, Origin
+from cdisc.paths import DEMO_MAPPING_DIR, DEMO_RAW_DIR, SPECS_DIR
+from cdisc.pipeline import map_raw, write_sdtm
+
+NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1"}
+
+
+@pytest.fixture(scope="module")
+def define(tmp_path_factory) -> etree._Element:  # type: ignore[no-untyped-def]
+    folder = tmp_path_factory.mktemp("define") / "sdtm"
+    specs, config, result = map_raw(DEMO_RAW_DIR, DEMO_MAPPING_DIR)
+    write_sdtm(folder, specs, config, result, ("xpt",), "2024-01-01T00:00:00")
+    xml = (folder / "define.xml").read_bytes()
+    assert validate_define(xml, SPECS_DIR / "define-xml-2.1") == []
+    return etree.fromstring(xml)
+
+
+def _item(define: etree._Element, oid: str) -> etree._Element:
+    found = define.find(f".//odm:ItemDef[@OID='{oid}']", NS)
+    assert found is not None, oid
+    return found
+
+
+def _where(define: etree._Element, oid: str) -> list[tuple[str, str, list[str]]]:
+    clause = define.find(f".//def:WhereClauseDef[@OID='{oid}']", NS)
+    assert clause is not None, oid
+    return [(rc.get(f"{{{NS['def']}}}ItemOID"), rc.get("Comparator"),
+             [cv.text for cv in rc.findall("odm:CheckValue", NS)])
+            for rc in clause.findall("odm:RangeCheck", NS)]
+
+
+def _value_list(define: etree._Element, oid: str) -> list[etree._Element]:
+    vl = define.find(f".//def:ValueListDef[@OID='{oid}']", NS)
+    assert vl is not None, oid
+    return vl.findall("odm:ItemRef", NS)
+
+
+def test_supplemental_datasets_name_their_parent_domain(define) -> None:  # type: ignore[no-untyped-def]
+    groups = {g.get("Name"): g.get("Domain") for g in define.iterfind(".//odm:ItemGroupDef", NS)}
+    assert groups["SUPPAE"] == "AE" and groups["SUPPMH"] == "MH" and groups["SUPPPR"] == "PR"
+    assert groups["LB"] == "LB"
+
+
+def test_supp_qval_has_value_level_metadata_by_qnam(define) -> None:  # type: ignore[no-untyped-def]
+    refs = _value_list(define, "VL.SUPPAE.QVAL")
+    assert [r.get("ItemOID") for r in refs] == ["IT.SUPPAE.QVAL.AETOXGRS"]
+    where = refs[0].find("def:WhereClauseRef", NS).get("WhereClauseOID")
+    assert _where(define, where) == [("IT.SUPPAE.QNAM", "EQ", ["AETOXGRS"])]
+    item = _item(define, "IT.SUPPAE.QVAL.AETOXGRS")
+    assert item.get("Name") == "AETOXGRS"
+    assert item.findtext("odm:Description/odm:TranslatedText", namespaces=NS) == \
+        "Toxicity Grading Scale"
+    assert _item(define, "IT.SUPPAE.QVAL").find("def:ValueListRef", NS).get(
+        "ValueListOID") == "VL.SUPPAE.QVAL"
+
+
+def test_lab_results_by_test_split_by_specimen_only_where_it_varies(define) -> None:  # type: ignore[no-untyped-def]
+    # the kinetics tests are measured in blood and in bone marrow; albumin in serum only
+    assert _where(define, "WC.LB.LBTESTCD.ALB") == [("IT.LB.LBTESTCD", "EQ", ["ALB"])]
+    assert _where(define, "WC.LB.LBTESTCD.CARTCOPY.LBSPEC.BLOOD") == [
+        ("IT.LB.LBTESTCD", "EQ", ["CARTCOPY"]), ("IT.LB.LBSPEC", "EQ", ["BLOOD"])]
+    assert _where(define, "WC.LB.LBTESTCD.CARTCOPY.LBSPEC.BONE_MARROW")[1] == \
+        ("IT.LB.LBSPEC", "EQ", ["BONE MARROW"])
+    refs = {r.get("ItemOID") for r in _value_list(define, "VL.LB.LBSTRESN")}
+    assert {"IT.LB.LBSTRESN.ALB", "IT.LB.LBSTRESN.CARTCOPY.BLOOD",
+            "IT.LB.LBSTRESN.CARTCOPY.BONE_MARROW"} <= refs
+    unit = _item(define, "IT.LB.LBSTRESU.ALB")
+    assert unit.find("odm:CodeListRef", NS).get("CodeListOID") == "CL.UNIT"
+
+
+def test_result_variables_are_not_codelists_of_observed_numbers(define) -> None:  # type: ignore[no-untyped-def]
+    for name in ("IT.LB.LBORRES", "IT.LB.LBSTRESC"):
+        assert _item(define, name).find("odm:CodeListRef", NS) is None
+    names = {cl.get("OID") for cl in define.iterfind(".//odm:CodeList", NS)}
+    assert "CL.LBSTRESC" not in names
+
+
+def test_response_results_by_test_and_category(define) -> None:  # type: ignore[no-untyped-def]
+    (ref,) = _value_list(define, "VL.RS.RSSTRESC")
+    where = ref.find("def:WhereClauseRef", NS).get("WhereClauseOID")
+    assert _where(define, where) == [("IT.RS.RSTESTCD", "EQ", ["OVRLRESP"]),
+                                     ("IT.RS.RSCAT", "EQ", ["ELN DOHNER AML 2017"])]
+    item = _item(define, ref.get("ItemOID"))
+    assert item.find("odm:CodeListRef", NS).get("CodeListOID") == "CL.ONCRSR"
+
+
+def test_every_sdtm_origin_has_type_and_source(define) -> None:  # type: ignore[no-untyped-def]
+    origins = define.findall(".//def:Origin", NS)
+    assert origins
+    for origin in origins:
+        assert origin.get("Type") != "Not Available"
+        if origin.get("Type") == "Predecessor":
+            assert origin.get("Source") is None
+        else:
+            assert origin.get("Source") in ("Investigator", "Vendor", "Sponsor", "Subject")
+
+
+def test_coded_terms_are_assigned_from_the_configured_dictionary(define) -> None:  # type: ignore[no-untyped-def]
+    decod = _item(define, "IT.AE.AEDECOD")
+    assert decod.find("def:Origin", NS).attrib == {"Type": "Assigned", "Source": "Sponsor"}
+    assert decod.find("odm:CodeListRef", NS).get("CodeListOID") == "CL.MEDDRA"
+    ext = define.find(".//odm:CodeList[@OID='CL.MEDDRA']/odm:ExternalCodeList", NS)
+    assert ext.attrib == {"Dictionary": "MedDRA", "Version": "26.1"}
+    # a numeric code gets no text codelist
+    assert _item(define, "IT.AE.AEPTCD").find("odm:CodeListRef", NS) is None
+    country = _item(define, "IT.DM.COUNTRY")  # collected, written in ISO 3166 codes
+    assert country.find("def:Origin", NS).get("Type") == "Collected"
+    assert define.find(".//odm:CodeList[@OID='CL.ISO_3166_1_ALPHA_3']/odm:ExternalCodeList",
+                       NS).get("Version") == "2020-08"
+
+
+def test_vendor_data_say_so_at_value_level(define) -> None:  # type: ignore[no-untyped-def]
+    kinetics = _item(define, "IT.LB.LBORRES.CARTCOPY.BLOOD").find("def:Origin", NS)
+    assert kinetics.attrib == {"Type": "Collected", "Source": "Vendor"}
+    local = _item(define, "IT.LB.LBORRES.ALB").find("def:Origin", NS)
+    assert local.attrib == {"Type": "Collected", "Source": "Investigator"}
+
+
+def test_sponsor_decisions_are_comments(define) -> None:  # type: ignore[no-untyped-def]
+    epoch = define.find(".//def:CommentDef[@OID='COM.EPOCH']", NS)
+    text = epoch.findtext(".//odm:TranslatedText", namespaces=NS)
+    assert "SCREENING: before DM.RFXSTDTC" in text
+    assert "TREATMENT: from DM.RFXSTDTC through DM.RFSTDTC + 28 days" in text
+    assert "FOLLOW-UP: after DM.RFSTDTC + 28 days" in text
+    users = define.findall(".//odm:ItemDef[@def:CommentOID='COM.EPOCH']", NS)
+    assert {u.get("Name") for u in users} == {"EPOCH"} and len(users) >= 5
+    grade = define.find(".//def:CommentDef[@OID='COM.AE.AETOXGR']", NS)
+    assert "CTCAE v5.0" in grade.findtext(".//odm:TranslatedText", namespaces=NS)
+    assert _item(define, "IT.DM.RFSTDTC").get(f"{{{NS['def']}}}CommentOID") == "COM.DM.RFSTDTC"
+
+
+def test_every_reference_resolves(define) -> None:  # type: ignore[no-untyped-def]
+    defined = {e.get("OID") for e in define.iter() if e.get("OID")}
+    refs = [(attr, e.get(attr)) for e in define.iter()
+            for attr in ("ItemOID", "WhereClauseOID", "ValueListOID", "CodeListOID",
+                         "MethodOID", f"{{{NS['def']}}}CommentOID", f"{{{NS['def']}}}ItemOID")
+            if e.get(attr)]
+    assert refs
+    assert [r for r in refs if r[1] not in defined] == []
+
+
+def _tiny_findings() -> Dataset:
+    data = pd.DataFrame({
+        "LBTESTCD": ["ALB", "ALB", "CD4", "CD4", "HGB"],
+        "LBTEST": ["Albumin", "Albumin", "CD4 Cells", "CD4 Cells", "Hemoglobin"],
+        "LBSPEC": ["SERUM", "SERUM", "BLOOD", "BONE MARROW", "BLOOD"],
+        "LBORRES": ["40", "41.5", "12", "", ""],
+        "LBSTRESN": [40.0, 41.5, 12.0, float("nan"), float("nan")]})
+    cols = [Column("LBTESTCD", "Lab Test or Examination Short Name", "Char"),
+            Column("LBTEST", "Lab Test or Examination Name", "Char"),
+            Column("LBSPEC", "Specimen Type", "Char"),
+            Column("LBORRES", "Result or Finding in Original Units", "Char",
+                   origin=Origin("Collected", "Investigator")),
+            Column("LBSTRESN", "Numeric Result/Finding in Standard Units", "Num")]
+    return Dataset("LB", "Laboratory Test Results", cols, data, dataset_class="Findings")
+
+
+def test_value_lists_of_a_hand_made_dataset() -> None:
+    lists = {vl.variable: vl for vl in value_lists(_tiny_findings(), {}, {})}
+    orres = lists["LBORRES"]
+    # CD4 in two specimens: split; ALB in one; HGB and CD4 in marrow have no result
+    assert [i.where.checks for i in orres.items] == [
+        (("LBTESTCD", "ALB"),), (("LBTESTCD", "CD4"), ("LBSPEC", "BLOOD"))]
+    assert [i.oid for i in orres.items] == ["IT.LB.LBORRES.ALB", "IT.LB.LBORRES.CD4.BLOOD"]
+    assert orres.items[0].label == "Result or Finding in Original Units (Albumin)"
+    assert list(orres.items[0].values) == ["40", "41.5"]
+    assert [i.oid for i in lists["LBSTRESN"].items] == ["IT.LB.LBSTRESN.ALB",
+                                                        "IT.LB.LBSTRESN.CD4.BLOOD"]
+
+
+def test_no_value_lists_outside_the_rules() -> None:
+    ds = _tiny_findings()
+    events = Dataset("AE", "Adverse Events", ds.columns, ds.data, dataset_class="Events")
+    assert value_lists(events, {}, {}) == []
+
+
+def test_config_dictionary_needs_version(tmp_path: Path) -> None:
+    import shutil
+
+    from cdisc.errors import SpecError
+    from cdisc.sdtm.mapping import load_study
+    from cdisc.specs import load_specs
+
+    folder = tmp_path / "m"
+    shutil.copytree(DEMO_MAPPING_DIR, folder)
+    study = folder / "study.yaml"
+    study.write_text(study.read_text().replace('    version: "26.1"\n', ""))
+    with pytest.raises(SpecError) as err:
+        load_study(folder, load_specs())
+    assert "dictionary MedDRA needs a 'version'" in err.value.message
