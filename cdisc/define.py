@@ -20,7 +20,7 @@ from cdisc.define_vlm import (FINDINGS_CLASSES, ValueList, WhereClause, define_r
                               value_type)
 from cdisc.define_vlm import value_lists as value_lists_of
 from cdisc.io.xpt import XptPart, xpt_lengths
-from cdisc.model import Column, Dataset, Origin
+from cdisc.model import Column, Dataset, Origin, SponsorCodelist
 from cdisc.specs import Specs
 from cdisc.xmlsafe import parse_untrusted, safe_parser  # rules.py, define_html.py use it
 
@@ -119,6 +119,7 @@ def _class_name(ds: Dataset) -> str:
 class _CodeListUse:
     code: str
     values: set[str]
+    sponsor: SponsorCodelist | None = None
 
 
 def _is_result(ds: Dataset, col: Column, roles: dict[str, str]) -> bool:
@@ -128,8 +129,11 @@ def _is_result(ds: Dataset, col: Column, roles: dict[str, str]) -> bool:
 
 
 def _variable_codelist(ds: Dataset, col: Column, roles: dict[str, str],
-                       dictionaries: tuple[Dictionary, ...]) -> str | None:
-    """The C-code of the codelist a variable's ItemDef references (None: no CodeListRef)."""
+                       dictionaries: tuple[Dictionary, ...]) -> str | SponsorCodelist | None:
+    """The codelist a variable's ItemDef references (a CT C-code or the sponsor's; None: no
+    CodeListRef)."""
+    if isinstance(col.codelist, SponsorCodelist):
+        return col.codelist
     if not col.codelist or col.type != "Char" or _is_result(ds, col, roles):
         return None
     if any(d.covers(ds.name, col.name) for d in dictionaries):
@@ -140,11 +144,14 @@ def _variable_codelist(ds: Dataset, col: Column, roles: dict[str, str],
 def _codelists_used(datasets: list[Dataset], roles: dict[str, dict[str, str]],
                     value_lists: dict[str, list[ValueList]],
                     dictionaries: tuple[Dictionary, ...]) -> dict[str, _CodeListUse]:
-    """Codelist C-code -> the union of values used by every variable and value description
-    bound to it."""
+    """Codelist C-code (or sponsor codelist OID) -> the union of values used by every
+    variable and value description bound to it."""
     used: dict[str, _CodeListUse] = {}
 
-    def add(code: str, values: pd.Series) -> None:
+    def add(code: str | SponsorCodelist, values: pd.Series) -> None:
+        if isinstance(code, SponsorCodelist):  # its items are declared, not observed
+            used.setdefault(code.oid, _CodeListUse(code.oid, set(), code))
+            return
         present = {str(v) for v in pd.unique(values)} - {"", "nan"}
         used.setdefault(code, _CodeListUse(code, set())).values |= present
 
@@ -158,11 +165,19 @@ def _codelists_used(datasets: list[Dataset], roles: dict[str, dict[str, str]],
                 if item.codelist:
                     add(item.codelist, item.values)
     # a CodeList needs at least one item: a variable with no values gets no CodeListRef
-    return {code: use for code, use in used.items() if use.values}
+    return {code: use for code, use in used.items() if use.values or use.sponsor}
 
 
-def _codelist_oid(specs: Specs, code: str) -> str:
+def _codelist_oid(specs: Specs, code: str | SponsorCodelist) -> str:
+    if isinstance(code, SponsorCodelist):
+        return code.oid
+    if code.startswith("CL."):  # a sponsor codelist's key in `used`
+        return code
     return f"CL.{specs.codelists[code].short_name}"
+
+
+def _key(code: str | SponsorCodelist | None) -> str | None:
+    return code.oid if isinstance(code, SponsorCodelist) else code
 
 
 def _dictionary_oid(dictionary: Dictionary) -> str:
@@ -254,7 +269,7 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
             dictionary = next((d for d in study.dictionaries if d.covers(ds.name, col.name)
                                and col.type == "Char"), None)  # a text dictionary
             _item_def(mdv, ds, col, _TypeOf(col, ds.data[col.name], lengths[ds.name][col.name]),
-                      specs, codelist if codelist in used else None, dictionary,
+                      specs, codelist if _key(codelist) in used else None, dictionary,
                       listed[ds.name].get(col.name),
                       comment_oid=comment_oids.get((ds.name, col.name)))
     for ds in datasets:
@@ -263,10 +278,13 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
                 data_type, length, digits = value_type(item, lengths[ds.name][vl.variable])
                 _item_def(mdv, ds, item.column, _TypeOf(item.column, item.values, length or 1,
                                                         (data_type, length, digits)),
-                          specs, item.codelist if item.codelist in used else None,
+                          specs, item.codelist if _key(item.codelist) in used else None,
                           None, None, oid=item.oid, name=item.name, sas_name=None)
     for code in sorted(used, key=lambda c: _codelist_oid(specs, c)):
-        _codelist(mdv, specs, used[code], standards)
+        if used[code].sponsor is not None:
+            _sponsor_codelist(mdv, used[code].sponsor)
+        else:
+            _codelist(mdv, specs, used[code], standards)
     for dictionary in sorted(dictionaries, key=_dictionary_oid):
         _external_codelist(mdv, dictionary)
     for ds in datasets:
@@ -276,6 +294,14 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
                                           Name=f"Algorithm for {ds.name}.{col.name}",
                                           Type="Computation")
                 _description(method, col.method)
+        for vl in value_lists[ds.name]:
+            for item in vl.items:
+                oid = _value_method_oid(vl, item)
+                if item.column.method and oid != f"MT.{vl.dataset}.{vl.variable}":
+                    method = etree.SubElement(mdv, _odm("MethodDef"), OID=oid,
+                                              Name=f"Algorithm for {item.oid[3:]}",
+                                              Type="Computation")
+                    _description(method, item.column.method)
     written = set()
     for ds in datasets:
         for col in ds.columns:
@@ -307,8 +333,14 @@ def _value_list(mdv: etree._Element, vl: ValueList, roles: dict[str, str]) -> No
         ref = etree.SubElement(el, _odm("ItemRef"), ItemOID=item.oid, OrderNumber=str(order),
                                Mandatory="No")
         if item.column.method:
-            ref.set("MethodOID", f"MT.{vl.dataset}.{vl.variable}")
+            ref.set("MethodOID", _value_method_oid(vl, item))
         etree.SubElement(ref, _def("WhereClauseRef"), WhereClauseOID=item.where.oid)
+
+
+def _value_method_oid(vl: ValueList, item) -> str:  # type: ignore[no-untyped-def]
+    """A value with a derivation of its own has its own MethodDef, else the variable's."""
+    own = item.column.method != vl.variable_method
+    return f"MT.{item.oid[3:]}" if own else f"MT.{vl.dataset}.{vl.variable}"
 
 
 def _where_clause(mdv: etree._Element, ds: Dataset, where: WhereClause) -> None:
@@ -392,7 +424,7 @@ def origin_source(ds: Dataset, origin: Origin) -> str | None:
 
 
 def _item_def(mdv: etree._Element, ds: Dataset, col: Column, typed: _TypeOf, specs: Specs,
-              codelist: str | None, dictionary: Dictionary | None, value_list: ValueList | None,
+              codelist: str | SponsorCodelist | None, dictionary: Dictionary | None, value_list: ValueList | None,
               *, oid: str | None = None, name: str | None = None,
               sas_name: str | None = "", comment_oid: str | None = None) -> None:
     data_type, length, digits = typed.info()
@@ -409,7 +441,7 @@ def _item_def(mdv: etree._Element, ds: Dataset, col: Column, typed: _TypeOf, spe
     if comment_oid:
         item.set(_def("CommentOID"), comment_oid)
     _description(item, col.label)
-    if codelist:
+    if codelist is not None:
         etree.SubElement(item, _odm("CodeListRef"), CodeListOID=_codelist_oid(specs, codelist))
     elif dictionary is not None:
         etree.SubElement(item, _odm("CodeListRef"), CodeListOID=_dictionary_oid(dictionary))
@@ -439,6 +471,22 @@ def _codelist(mdv: etree._Element, specs: Specs, use: _CodeListUse, standards: d
         else:
             etree.SubElement(item, _odm("Alias"), Context="nci:ExtCodeID", Name=term.code)
     etree.SubElement(el, _odm("Alias"), Context="nci:ExtCodeID", Name=cl.code)
+
+
+def _sponsor_codelist(mdv: etree._Element, cl: SponsorCodelist) -> None:
+    """A sponsor-defined CodeList: CodeListItem with a Decode when the items have decodes,
+    else EnumeratedItem (ODM allows one kind per codelist)."""
+    el = etree.SubElement(mdv, _odm("CodeList"), OID=cl.oid, Name=cl.name,
+                          DataType=cl.data_type)
+    decoded = any(decode for _, decode in cl.items)
+    for order, (value, decode) in enumerate(cl.items, start=1):
+        item = etree.SubElement(el, _odm("CodeListItem" if decoded else "EnumeratedItem"),
+                                CodedValue=value, OrderNumber=str(order))
+        if decoded:
+            dec = etree.SubElement(item, _odm("Decode"))
+            tt = etree.SubElement(dec, _odm("TranslatedText"))
+            tt.set(XML_LANG, "en")
+            tt.text = decode or value
 
 
 def _external_codelist(mdv: etree._Element, dictionary: Dictionary) -> None:

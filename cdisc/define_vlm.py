@@ -17,7 +17,7 @@ from functools import lru_cache
 import pandas as pd
 
 from cdisc.datatypes import type_info
-from cdisc.model import Column, Dataset, Origin
+from cdisc.model import Column, Dataset, Origin, SponsorCodelist
 from cdisc.paths import SPECS_DIR
 from cdisc.yamlsafe import load_yaml
 
@@ -48,7 +48,7 @@ class ValueItem:
     column: Column  # the variable's own metadata, with the value's origin
     values: pd.Series  # the values this description covers (for type and length)
     where: WhereClause
-    codelist: str | None  # C-code when every value is a term of the variable's codelist
+    codelist: str | SponsorCodelist | None  # CT C-code (every value a term) or the sponsor's
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,7 @@ class ValueList:
     dataset: str
     variable: str
     items: tuple[ValueItem, ...]
+    variable_method: str | None = None  # the variable's own derivation text
 
 
 def _oid_part(value: str) -> str:
@@ -112,6 +113,8 @@ def _label(ds: Dataset, col: Column, clause: tuple, rows: pd.Index) -> str:
         labels = ds.data.loc[rows, "QLABEL"]
         return str(labels.iloc[0]) if len(labels) else col.label
     test = f"{ds.name[:2]}TEST" if ds.name[:2] + "TEST" in ds.data.columns else None
+    if ds.standard == "ADaMIG" and "PARAM" in ds.data.columns:
+        test = "PARAM"
     what = str(ds.data.loc[rows, test].iloc[0]) if test and len(rows) else \
         ", ".join(v for _, v in clause)
     return f"{col.label} ({what})"
@@ -135,8 +138,14 @@ def _origin(ds: Dataset, col: Column, rows: pd.Index,
     return col.origin
 
 
-def _codelist(col: Column, values: pd.Series, terms: dict[str, set[str]]) -> str | None:
-    if not col.codelist or col.codelist not in terms:
+def _codelist(col: Column, clause: tuple, values: pd.Series,
+              terms: dict[str, set[str]]) -> str | SponsorCodelist | None:
+    """The value's codelist: the one the variable names for this value (a PARAMCD's), else
+    the variable's CT codelist when every value is one of its terms."""
+    chosen = dict(col.value_codelists).get(str(clause[0][1]))
+    if chosen is not None:
+        return chosen
+    if not isinstance(col.codelist, str) or col.codelist not in terms:
         return None
     present = {str(v) for v in values.unique()} - {"", "nan"}
     return col.codelist if present and present <= terms[col.codelist] else None
@@ -176,11 +185,14 @@ def value_lists(ds: Dataset, providers: dict[str, str],
                                    else name, label,
                                    Column(name, label, col.type, col.display_format,
                                           col.codelist,
-                                          _origin(ds, col, rows, providers), col.method,
+                                          _origin(ds, col, rows, providers),
+                                          dict(col.value_methods).get(str(clause[0][1]),
+                                                                      col.method),
                                           col.core, col.value_domain, col.comment),
-                                   values, where, _codelist(col, values, terms)))
+                                   values, where, _codelist(col, clause, values, terms)))
         if items:
-            out.append(ValueList(f"VL.{ds.name}.{name}", ds.name, name, tuple(items)))
+            out.append(ValueList(f"VL.{ds.name}.{name}", ds.name, name, tuple(items),
+                                 col.method))
     return out
 
 

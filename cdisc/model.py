@@ -25,17 +25,31 @@ class Origin:
 
 
 @dataclass(frozen=True)
+class SponsorCodelist:
+    """A codelist the sponsor defines (PARAMCD with its PARAM, CNSR per parameter, AGEGR1):
+    a define.xml CodeList without a C-code; items are (coded value, decode or "")."""
+
+    oid: str
+    name: str
+    data_type: str  # text, integer
+    items: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     label: str
     type: str  # "Char" or "Num"
     display_format: str | None = None  # e.g. "DATE9." for numeric dates
-    codelist: str | None = None  # C-code of the codelist the values come from
+    codelist: str | SponsorCodelist | None = None  # C-code of the CT codelist, or the sponsor's
     origin: Origin = Origin("Derived")
     method: str | None = None  # plain-text description of the derivation, for MethodDef
     core: str = "Perm"
     value_domain: str = ""  # e.g. "ISO 8601 datetime or interval"
     comment: str | None = None  # a sponsor decision the reviewer must know (def:CommentDef)
+    # value-level codelists: first where-clause value (a PARAMCD) -> codelist of those values
+    value_codelists: tuple[tuple[str, str | SponsorCodelist], ...] = ()
+    value_methods: tuple[tuple[str, str], ...] = ()  # the same, for the derivation's text
 
 
 @dataclass

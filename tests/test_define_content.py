@@ -202,3 +202,101 @@ def test_config_dictionary_needs_version(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as err:
         load_study(folder, load_specs())
     assert "dictionary MedDRA needs a 'version'" in err.value.message
+
+
+# --- ADaM -------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def adam_define(tmp_path_factory) -> etree._Element:  # type: ignore[no-untyped-def]
+    from cdisc.adam.build import derive_from_sdtm
+    from cdisc.adam.config import load_config
+    from cdisc.io.xpt import as_read_back
+    from cdisc.pipeline import study_info, write_adam
+
+    folder = tmp_path_factory.mktemp("adam")
+    specs, config, result = map_raw(DEMO_RAW_DIR, DEMO_MAPPING_DIR)
+    sdtm = {name: as_read_back(ds) for name, ds in result.datasets.items()}
+    adam = derive_from_sdtm(sdtm, load_config(DEMO_MAPPING_DIR / "adam.yaml"), None)
+    write_adam(folder, adam, study_info(config), ("xpt",), "2024-01-01T00:00:00")
+    xml = (folder / "define.xml").read_bytes()
+    assert validate_define(xml, SPECS_DIR / "define-xml-2.1") == []
+    return etree.fromstring(xml)
+
+
+def _origin(item: etree._Element) -> tuple[str, str | None, str | None]:
+    origin = item.find("def:Origin", NS)
+    return (origin.get("Type"), origin.get("Source"),
+            origin.findtext("odm:Description/odm:TranslatedText", namespaces=NS))
+
+
+def test_adsl_copies_of_dm_are_predecessors(adam_define) -> None:  # type: ignore[no-untyped-def]
+    for var in ("AGE", "SEX", "RACE", "SITEID", "ARM"):
+        assert _origin(_item(adam_define, f"IT.ADSL.{var}")) == ("Predecessor", None, f"DM.{var}")
+    assert _origin(_item(adam_define, "IT.ADTTE.AGE")) == ("Predecessor", None, "ADSL.AGE")
+    assert _origin(_item(adam_define, "IT.ADRS.VISIT")) == ("Predecessor", None, "RS.VISIT")
+
+
+def test_no_placeholder_methods(adam_define) -> None:  # type: ignore[no-untyped-def]
+    texts = [m.findtext(".//odm:TranslatedText", namespaces=NS)
+             for m in adam_define.iterfind(".//odm:MethodDef", NS)]
+    assert texts and all(t and "See the" not in t and "adam.yaml" not in t for t in texts)
+
+
+def _items(define: etree._Element, oid: str) -> list[tuple[str, str]]:
+    cl = define.find(f".//odm:CodeList[@OID='{oid}']", NS)
+    assert cl is not None, oid
+    return [(i.get("CodedValue"), i.findtext("odm:Decode/odm:TranslatedText", namespaces=NS))
+            for i in cl if i.tag.endswith("Item")]
+
+
+def test_adam_codelists(adam_define) -> None:  # type: ignore[no-untyped-def]
+    # from adam.yaml: the PFS parameter's censoring reasons, the age groups, the parameters
+    assert _items(adam_define, "CL.ADTTE.CNSR.PFS") == [
+        ("0", "EVENT: DISEASE PROGRESSION OR RELAPSE OR DEATH"),
+        ("1", "LAST ADEQUATE RESPONSE ASSESSMENT"),
+        ("2", "NO POST-BASELINE RESPONSE ASSESSMENT"),
+        ("3", "LAST ADEQUATE ASSESSMENT BEFORE HSCT"),
+        ("4", "LAST ADEQUATE ASSESSMENT BEFORE NEW THERAPY")]
+    assert _items(adam_define, "CL.ADTTE.CNSR.OS") == [("0", "EVENT: DEATH"),
+                                                      ("1", "LAST KNOWN ALIVE DATE")]
+    assert _items(adam_define, "CL.AGEGR1") == [("<18", None), ("18-64", None), (">=65", None)]
+    assert _items(adam_define, "CL.ADTTE.PARAMCD") == [
+        ("DOR", "Duration of Response (CR/CRi) (days)"), ("OS", "Overall Survival (days)"),
+        ("PFS", "Progression-Free Survival (days)")]
+    assert _item(adam_define, "IT.ADSL.SAFFL").find("odm:CodeListRef", NS).get(
+        "CodeListOID") == "CL.NY"
+    assert _item(adam_define, "IT.ADSL.AGEGR1").find("odm:CodeListRef", NS).get(
+        "CodeListOID") == "CL.AGEGR1"
+
+
+def test_adam_value_level_metadata_per_parameter(adam_define) -> None:  # type: ignore[no-untyped-def]
+    refs = _value_list(adam_define, "VL.ADTTE.CNSR")
+    assert [r.get("ItemOID") for r in refs] == ["IT.ADTTE.CNSR.DOR", "IT.ADTTE.CNSR.OS",
+                                               "IT.ADTTE.CNSR.PFS"]
+    pfs = _item(adam_define, "IT.ADTTE.CNSR.PFS")
+    assert pfs.find("odm:CodeListRef", NS).get("CodeListOID") == "CL.ADTTE.CNSR.PFS"
+    method = adam_define.find(".//odm:MethodDef[@OID='MT.ADTTE.CNSR.PFS']", NS)
+    text = method.findtext(".//odm:TranslatedText", namespaces=NS)
+    assert text.startswith("PFS (Progression-Free Survival (days)): from STARTDT = ADSL.TRTSDT")
+    assert "DISEASE PROGRESSION OR RELAPSE (ADRS.ADT where PARAMCD = OVR and AVALC in PD, " \
+           "RELAPSED DISEASE FROM CR)" in text
+    assert "CNSR = 2: NO POST-BASELINE RESPONSE ASSESSMENT (the start date)" in text
+    assert "ADSL.HSCTDT (CNSR = 3: LAST ADEQUATE ASSESSMENT BEFORE HSCT)" in text
+    assert _where(adam_define, "WC.ADRS.PARAMCD.CRCRI") == [("IT.ADRS.PARAMCD", "EQ", ["CRCRI"])]
+    assert _item(adam_define, "IT.ADRS.AVALC.CRCRI").find("odm:CodeListRef", NS).get(
+        "CodeListOID") == "CL.NY"
+    assert _item(adam_define, "IT.ADRS.AVALC.OVR").find("odm:CodeListRef", NS).get(
+        "CodeListOID") == "CL.ONCRSR"
+
+
+def test_adam_origins_have_sponsor_source(adam_define) -> None:  # type: ignore[no-untyped-def]
+    for origin in adam_define.iterfind(".//def:Origin", NS):
+        if origin.get("Type") == "Predecessor":
+            assert origin.get("Source") is None
+        else:
+            assert (origin.get("Type"), origin.get("Source")) in (("Derived", "Sponsor"),
+                                                                  ("Assigned", "Sponsor"))
+
+
+def test_adam_references_resolve(adam_define) -> None:  # type: ignore[no-untyped-def]
+    test_every_reference_resolves(adam_define)

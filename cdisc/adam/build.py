@@ -10,9 +10,10 @@ import pandas as pd
 
 from cdisc import dates
 from cdisc.adam.adrs import build_adrs, first_cr_cri_date, response_rate
-from cdisc.adam.adsl import build_adsl
+from cdisc.adam.adsl import DM_VARIABLES, build_adsl
 from cdisc.adam.adtte import build_adtte
 from cdisc.adam.config import AdamConfig, load_config
+from cdisc.adam.describe import NY, VariableText, variable_texts
 from cdisc.adam.inputs import DOMAINS, apply_cutoff, by_subject, read_sdtm
 from cdisc.errors import SpecError
 from cdisc.model import Column, Dataset, Origin
@@ -79,8 +80,20 @@ class AdamResult:
     rates: list[tuple[str, int, int, float, float, float]]
 
 
+def _spec_codelist(specs: Specs, name: str, var: str, meta) -> str | None:  # type: ignore[no-untyped-def]
+    """The CT codelist the IG (or, for a copy of DM, the SDTMIG) gives the variable; a flag
+    (--FL) takes No Yes Response."""
+    source = meta.predecessor.split(".")[0] if meta.predecessor else name
+    dataset = specs.dataset(source if source in specs.datasets else name)
+    code = dataset.variable(var).codelist if dataset.has_variable(var) else None
+    if not code and var.endswith("FL") and meta.type == "Char":
+        code = NY
+    return code if code in specs.codelists else None
+
+
 def _to_dataset(name: str, df: pd.DataFrame, order: list[str], specs: Specs, keys: tuple,
-                structure: str, label: str) -> Dataset:
+                structure: str, label: str, config: AdamConfig | None = None) -> Dataset:
+    texts = variable_texts(name, config, df) if config is not None else {}
     cols, data = [], {}
     for var in order:
         if var not in df.columns:
@@ -98,13 +111,20 @@ def _to_dataset(name: str, df: pd.DataFrame, order: list[str], specs: Specs, key
         data[var] = values.to_numpy()
         origin = Origin("Predecessor", description=meta.predecessor) if meta.predecessor \
             else Origin("Derived")
+        if name == "ADSL" and var in DM_VARIABLES:  # copied from DM as is
+            origin = Origin("Predecessor", description=f"DM.{var}")
         if var in ("STUDYID", "USUBJID") or var in ADSL_CARRIED and name != "ADSL":
             origin = Origin("Predecessor", description=f"ADSL.{var}")
-        method = METHODS.get(var) if origin.type == "Derived" else None
+        text = texts.get(var, VariableText())
+        origin = text.origin or origin
+        method = (text.method or METHODS.get(var)) if origin.type == "Derived" else None
         if origin.type == "Derived" and not method:
-            method = f"See the {name} derivation of {var}."
+            raise SpecError(f"{name}.{var} is derived but has no method for define.xml")
+        codelist = text.codelist or _spec_codelist(specs, name, var, meta)
         cols.append(Column(var, meta.label, meta.type, display_format=fmt, origin=origin,
-                           method=method, core=meta.core))
+                           method=method, core=meta.core, codelist=codelist,
+                           value_codelists=text.value_codelists,
+                           value_methods=text.value_methods))
     spec = specs.dataset(name)
     return Dataset(name, label or spec.label, cols, pd.DataFrame(data), keys=keys,
                    dataset_class=spec.dataset_class, structure=structure, standard="ADaMIG")
@@ -141,17 +161,17 @@ def derive_from_sdtm(sdtm: dict[str, pd.DataFrame], config: AdamConfig,
     adtte = carried.merge(adtte, on="USUBJID", how="right")
     datasets = {
         "ADSL": _to_dataset("ADSL", adsl.sort_values("USUBJID"), ADSL_ORDER, specs,
-                            ("STUDYID", "USUBJID"), "One record per subject", ""),
+                            ("STUDYID", "USUBJID"), "One record per subject", "", config),
         "ADTTE": _to_dataset("ADTTE", adtte, ADTTE_ORDER, specs,
                              ("STUDYID", "USUBJID", "PARAMCD"),
-                             "One record per subject per parameter", ""),
+                             "One record per subject per parameter", "", config),
     }
     rates = []
     if response:
         datasets["ADRS"] = _to_dataset("ADRS", adrs, ADRS_ORDER, specs,
                                        ("STUDYID", "USUBJID", "PARAMCD", "ADT", "ASEQ"),
                                        "One record per subject per parameter per analysis date",
-                                       "")
+                                       "", config)
         treated = pd.Index(adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"])
         rates = [(code, *response_rate(adrs, code, treated)) for code in ("CRCRI", "ORR")]
     # an analysis dataset without records is not submitted (e.g. ADTTE before any infusion)
