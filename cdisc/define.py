@@ -28,7 +28,10 @@ ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 DEF_NS = "http://www.cdisc.org/ns/def/v2.1"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+ARM_NS = "http://www.cdisc.org/ns/arm/v1.0"
 NSMAP = {None: ODM_NS, "def": DEF_NS, "xlink": XLINK_NS}
+# how each analysis result's code is run (ARM ProgrammingCode Context)
+CODE_CONTEXT = "Python 3 (cdisc-pipeline)"
 
 # SDTMIG class names -> Define-XML def:Class values
 CLASS_NAMES = {"Special-Purpose": "SPECIAL PURPOSE", "Interventions": "INTERVENTIONS",
@@ -211,8 +214,10 @@ def _terms(specs: Specs) -> dict[str, set[str]]:
 
 def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
                  creation_datetime: str, context: str = "Submission",
-                 parts: dict[str, list[XptPart]] | None = None) -> bytes:
-    """Define-XML 2.1 for the datasets; `parts` lists the numbered files of split datasets."""
+                 parts: dict[str, list[XptPart]] | None = None,
+                 analyses: tuple = ()) -> bytes:
+    """Define-XML 2.1 for the datasets; `parts` lists the numbered files of split datasets;
+    `analyses` (cdisc.adam.config.Analysis) become Analysis Results Metadata."""
     datasets = sorted(datasets, key=lambda d: d.name)
     standards = _standards(datasets, specs)
     roles = {ds.name: _roles(ds, specs) for ds in datasets}
@@ -223,7 +228,9 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
     dictionaries = [d for d in study.dictionaries
                     if any(d.covers(ds.name, c.name) for ds in datasets for c in ds.columns)]
 
-    root = etree.Element(_odm("ODM"), nsmap=NSMAP)
+    names = {ds.name for ds in datasets}
+    analyses = tuple(a for a in analyses if a.dataset in names)
+    root = etree.Element(_odm("ODM"), nsmap={**NSMAP, "arm": ARM_NS} if analyses else NSMAP)
     for key, value in (("FileType", "Snapshot"), ("FileOID", f"DEF.{study.study_oid}"),
                        ("CreationDateTime", creation_datetime), ("ODMVersion", "1.3.2"),
                        ("Originator", "cdisc-pipeline"), ("SourceSystem", "cdisc-pipeline"),
@@ -257,6 +264,9 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
                    for item in vl.items}
         for where in clauses.values():
             _where_clause(mdv, ds, where)
+    for analysis in analyses:
+        _where_clause(mdv, next(ds for ds in datasets if ds.name == analysis.dataset),
+                      _analysis_where(analysis))
     for ds in datasets:
         _item_group(mdv, ds, standards, roles=roles[ds.name])
         for part in (parts or {}).get(ds.name, []):
@@ -314,7 +324,42 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
         leaf = etree.SubElement(mdv, _def("leaf"), ID=doc.leaf_id)
         leaf.set(f"{{{XLINK_NS}}}href", doc.href)
         etree.SubElement(leaf, _def("title")).text = doc.title
+    if analyses:
+        _analysis_results(mdv, analyses)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _arm(tag: str) -> str:
+    return f"{{{ARM_NS}}}{tag}"
+
+
+def _analysis_where(analysis) -> WhereClause:  # type: ignore[no-untyped-def]
+    """The records an analysis reads: its parameter and any further filter."""
+    return WhereClause(f"WC.AR.{analysis.id}", (("PARAMCD", analysis.parameter),
+                                                *analysis.where))
+
+
+def _analysis_results(mdv: etree._Element, analyses: tuple) -> None:
+    """Analysis Results Metadata 1.0: one result display per analysis."""
+    displays = etree.SubElement(mdv, _arm("AnalysisResultDisplays"))
+    for a in analyses:
+        display = etree.SubElement(displays, _arm("ResultDisplay"), OID=f"RD.{a.id}",
+                                   Name=a.display)
+        _description(display, a.title)
+        result = etree.SubElement(display, _arm("AnalysisResult"), OID=f"AR.{a.id}",
+                                  ParameterOID=f"IT.{a.dataset}.PARAMCD",
+                                  AnalysisReason=a.reason, AnalysisPurpose=a.purpose)
+        _description(result, a.title)
+        sets = etree.SubElement(result, _arm("AnalysisDatasets"))
+        used = etree.SubElement(sets, _arm("AnalysisDataset"), ItemGroupOID=f"IG.{a.dataset}")
+        etree.SubElement(used, _def("WhereClauseRef"), WhereClauseOID=f"WC.AR.{a.id}")
+        for variable in a.variables:
+            etree.SubElement(used, _arm("AnalysisVariable"), ItemOID=f"IT.{a.dataset}.{variable}")
+        documentation = etree.SubElement(result, _arm("Documentation"))
+        _description(documentation, a.method)
+        if a.code:
+            code = etree.SubElement(result, _arm("ProgrammingCode"), Context=CODE_CONTEXT)
+            etree.SubElement(code, _arm("Code")).text = a.code
 
 
 def _documents(mdv: etree._Element, documents: tuple[Document, ...]) -> None:
@@ -508,10 +553,14 @@ def check_define_file(path: Path) -> None:
 
 
 def validate_define(xml: bytes, schema_dir: Path) -> list[str]:
-    """Schema errors of a define.xml against the Define-XML 2.1 XSDs in schema_dir."""
-    xsd_path = schema_dir / "cdisc-define-2.1" / "define2-1-0.xsd"
-    schema = etree.XMLSchema(etree.parse(str(xsd_path), safe_parser()))
+    """Schema errors of a define.xml against the Define-XML 2.1 XSDs in schema_dir (with the
+    Analysis Results Metadata extension when the document uses it)."""
     doc = parse_untrusted(xml, file="define.xml")
+    uses_arm = any(el.tag.startswith(f"{{{ARM_NS}}}") for el in doc.iter()
+                   if isinstance(el.tag, str))
+    xsd_path = schema_dir / ("cdisc-arm-1.0/arm1-0-0.xsd" if uses_arm else
+                             "cdisc-define-2.1/define2-1-0.xsd")
+    schema = etree.XMLSchema(etree.parse(str(xsd_path), safe_parser()))
     if schema.validate(doc):
         return []
     return [f"line {e.line}: {e.message}" for e in schema.error_log]

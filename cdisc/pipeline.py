@@ -97,7 +97,7 @@ def study_info(config: StudyConfig, documents: tuple = ()) -> StudyInfo:
 
 def write_tables(datasets: dict[str, Dataset], folder: Path, study: StudyInfo, specs: Specs,
                  formats: tuple[str, ...], creation_datetime: str,
-                 split_bytes: int = DEFAULT_SPLIT_BYTES) -> None:
+                 split_bytes: int = DEFAULT_SPLIT_BYTES, analyses: tuple = ()) -> None:
     """XPT and/or Dataset-JSON per dataset (XPT over split_bytes also in numbered parts under
     split/), then define.xml and define.html."""
     from cdisc.define import build_define, metadata_version_oid
@@ -118,7 +118,8 @@ def write_tables(datasets: dict[str, Dataset], folder: Path, study: StudyInfo, s
                                creation_datetime=creation_datetime,
                                source_version=__version__)
     define = build_define([datasets[k] for k in sorted(datasets)], specs, study,
-                          creation_datetime=creation_datetime, parts=parts)
+                          creation_datetime=creation_datetime, parts=parts,
+                          analyses=analyses)
     (folder / "define.xml").write_bytes(define)
     (folder / "define.html").write_bytes(render_define_html(define))
 
@@ -197,7 +198,8 @@ def write_adam(folder: Path, result: AdamResult, study: StudyInfo,
                formats: tuple[str, ...], stamp: str,
                split_bytes: int = DEFAULT_SPLIT_BYTES) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    write_tables(result.datasets, folder, study, load_specs(), formats, stamp, split_bytes)
+    write_tables(result.datasets, folder, study, load_specs(), formats, stamp, split_bytes,
+                 analyses=tuple(result.analyses))
     if "ADTTE" not in result.datasets:
         return
     adtte = result.datasets["ADTTE"].data

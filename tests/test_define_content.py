@@ -300,3 +300,66 @@ def test_adam_origins_have_sponsor_source(adam_define) -> None:  # type: ignore[
 
 def test_adam_references_resolve(adam_define) -> None:  # type: ignore[no-untyped-def]
     test_every_reference_resolves(adam_define)
+
+
+ARM = {"arm": "http://www.cdisc.org/ns/arm/v1.0"}
+
+
+def test_analysis_results_metadata_for_the_primary_and_time_to_event_analyses(adam_define) -> None:  # type: ignore[no-untyped-def]
+    results = {r.get("OID"): r for r in adam_define.iterfind(".//arm:AnalysisResult", ARM)}
+    assert sorted(results) == ["AR.CRCRI", "AR.DOR", "AR.OS", "AR.PFS"]
+    primary = results["AR.CRCRI"]
+    assert primary.get("AnalysisPurpose") == "PRIMARY OUTCOME MEASURE"
+    assert primary.get("ParameterOID") == "IT.ADRS.PARAMCD"
+    dataset = primary.find("arm:AnalysisDatasets/arm:AnalysisDataset", ARM)
+    assert dataset.get("ItemGroupOID") == "IG.ADRS"
+    where = dataset.find("def:WhereClauseRef", NS).get("WhereClauseOID")
+    # the treated subjects' CR/CRi record, as adam.yaml analyses says
+    assert _where(adam_define, where) == [("IT.ADRS.PARAMCD", "EQ", ["CRCRI"]),
+                                          ("IT.ADRS.SAFFL", "EQ", ["Y"])]
+    assert [v.get("ItemOID") for v in dataset.findall("arm:AnalysisVariable", ARM)] == \
+        ["IT.ADRS.AVALC"]
+    assert "Clopper-Pearson" in primary.findtext("arm:Documentation//odm:TranslatedText",
+                                                 namespaces={**ARM, **NS})
+    pfs = results["AR.PFS"].find("arm:AnalysisDatasets/arm:AnalysisDataset", ARM)
+    assert _where(adam_define, pfs.find("def:WhereClauseRef", NS).get("WhereClauseOID")) == \
+        [("IT.ADTTE.PARAMCD", "EQ", ["PFS"])]
+    assert [v.get("ItemOID") for v in pfs.findall("arm:AnalysisVariable", ARM)] == \
+        ["IT.ADTTE.AVAL", "IT.ADTTE.CNSR"]
+    assert results["AR.OS"].getparent().get("Name") == \
+        "Figure 14.2.2: Kaplan-Meier estimates of overall survival"
+
+
+def test_arm_define_is_rejected_by_the_schema_when_broken(adam_define) -> None:  # type: ignore[no-untyped-def]
+    import copy
+
+    broken = copy.deepcopy(adam_define)
+    result = broken.find(".//arm:AnalysisResult", ARM)
+    result.remove(result.find("arm:AnalysisDatasets", ARM))  # required by ARM 1.0
+    errors = validate_define(etree.tostring(broken), SPECS_DIR / "define-xml-2.1")
+    assert errors and any("AnalysisDatasets" in e for e in errors)
+
+
+def test_analyses_config_is_checked(tmp_path: Path) -> None:
+    from cdisc.adam.config import load_config
+    from cdisc.errors import SpecError
+
+    text = (DEMO_MAPPING_DIR / "adam.yaml").read_text()
+    path = tmp_path / "adam.yaml"
+    path.write_text(text.replace("purpose: PRIMARY OUTCOME MEASURE", "purpose: MAIN"))
+    with pytest.raises(SpecError) as err:
+        load_config(path)
+    assert err.value.message.startswith("analyses[1]: purpose must be one of")
+
+
+def test_define_html_shows_the_analysis_results(adam_define) -> None:  # type: ignore[no-untyped-def]
+    from lxml import html
+
+    from cdisc.define_html import render_define_html
+
+    page = html.fromstring(render_define_html(etree.tostring(adam_define)))
+    text = page.text_content()
+    assert "Table 14.2.1: CR or CRi rate" in text and 'PARAMCD EQ "CRCRI"' in text
+    ids = {e.get("id") for e in page.iter() if e.get("id")}
+    links = [a.get("href")[1:] for a in page.iter("a") if (a.get("href") or "").startswith("#")]
+    assert links and not [link for link in links if link not in ids]

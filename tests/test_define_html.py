@@ -99,11 +99,15 @@ def test_sdtm_fixture_is_schema_valid() -> None:
     assert validate_define(SDTM.read_bytes(), SPECS) == []
 
 
-def test_adam_fixture_without_arm_is_schema_valid() -> None:
-    """specs/define-xml-2.1 holds no ARM schema, so the ARM part is checked separately."""
+def test_adam_fixture_is_schema_valid_with_and_without_arm() -> None:
+    """validate_define takes the ARM schema for a define.xml that uses ARM, else the plain
+    Define-XML 2.1 schema (which refuses ARM elements)."""
     xml = ADAM.read_bytes()
     assert validate_define(_strip_arm(xml), SPECS) == []
-    assert validate_define(xml, SPECS)  # arm: is refused by the plain Define-XML schema
+    assert validate_define(xml, SPECS) == []
+    plain = etree.XMLSchema(etree.parse(str(SPECS / "cdisc-define-2.1" / "define2-1-0.xsd"),
+                                        safe_parser()))
+    assert not plain.validate(etree.fromstring(xml, safe_parser()))
 
 
 def test_adam_fixture_is_valid_against_the_arm_schema() -> None:

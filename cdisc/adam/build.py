@@ -78,6 +78,7 @@ METHODS = {
 class AdamResult:
     datasets: dict[str, Dataset]
     rates: list[tuple[str, int, int, float, float, float]]
+    analyses: tuple = ()  # cdisc.adam.config.Analysis: define.xml Analysis Results Metadata
 
 
 def _spec_codelist(specs: Specs, name: str, var: str, meta) -> str | None:  # type: ignore[no-untyped-def]
@@ -175,7 +176,8 @@ def derive_from_sdtm(sdtm: dict[str, pd.DataFrame], config: AdamConfig,
         treated = pd.Index(adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"])
         rates = [(code, *response_rate(adrs, code, treated)) for code in ("CRCRI", "ORR")]
     # an analysis dataset without records is not submitted (e.g. ADTTE before any infusion)
-    return AdamResult({k: v for k, v in datasets.items() if not v.data.empty}, rates)
+    return AdamResult({k: v for k, v in datasets.items() if not v.data.empty}, rates,
+                      tuple(config.analyses))
 
 
 def run_adam(sdtm_dir: Path, config_path: Path, cutoff: str | None,

@@ -10,7 +10,14 @@ from cdisc.errors import SpecError
 from cdisc.yamlsafe import load_yaml
 
 TOP_KEYS = {"treatment", "age_groups", "death", "alive_evidence", "intercurrent", "response",
-            "populations", "parameters", "end_of_study"}
+            "populations", "parameters", "end_of_study", "analyses"}
+ANALYSIS_KEYS = {"id", "display", "title", "purpose", "reason", "dataset", "parameter", "where",
+                 "variables", "method", "code"}
+# Analysis Results Metadata 1.0 enumerations
+ANALYSIS_PURPOSES = ("PRIMARY OUTCOME MEASURE", "SECONDARY OUTCOME MEASURE",
+                     "EXPLORATORY OUTCOME MEASURE")
+ANALYSIS_REASONS = ("SPECIFIED IN PROTOCOL", "SPECIFIED IN SAP", "DATA DRIVEN",
+                    "REQUESTED BY REGULATORY AGENCY")
 SOURCE_KEYS = {"source", "dataset", "where", "date", "cnsr", "description", "srcdom", "srcvar"}
 
 
@@ -37,11 +44,29 @@ class Parameter:
     censor_at: list[dict] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """One analysis result for define.xml's Analysis Results Metadata (adam.yaml analyses)."""
+
+    id: str
+    display: str  # the table or figure it appears in
+    title: str
+    purpose: str
+    reason: str
+    dataset: str
+    parameter: str
+    where: tuple[tuple[str, str], ...]  # records analysed besides PARAMCD = parameter
+    variables: tuple[str, ...]
+    method: str
+    code: str
+
+
 @dataclass
 class AdamConfig:
     path: Path
     raw: dict
     parameters: list[Parameter]
+    analyses: list[Analysis] = field(default_factory=list)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.raw.get(key, default)
@@ -96,4 +121,34 @@ def load_config(path: Path) -> AdamConfig:
             raise _fail(path, f"{where}: one CNSR value per censoring reason, got {cnsrs}")
         params.append(Parameter(str(code), str(spec.get("param", code)), str(spec["start"]),
                                 events, censors, list(spec.get("censor_at") or [])))
-    return AdamConfig(path, raw, params)
+    return AdamConfig(path, raw, params, _analyses(raw.get("analyses") or [], path))
+
+
+def _analyses(entries: Any, path: Path) -> list[Analysis]:
+    if not isinstance(entries, list):
+        raise _fail(path, "'analyses' must be a list")
+    out = []
+    for n, entry in enumerate(entries, start=1):
+        where = f"analyses[{n}]"
+        if not isinstance(entry, dict):
+            raise _fail(path, f"{where}: each analysis is a mapping")
+        extra = set(entry) - ANALYSIS_KEYS
+        if extra:
+            raise _fail(path, f"{where}: unknown key(s) {sorted(extra)}")
+        missing = [k for k in ("id", "display", "title", "purpose", "reason", "dataset",
+                               "parameter", "variables", "method") if not entry.get(k)]
+        if missing:
+            raise _fail(path, f"{where}: {', '.join(missing)} required")
+        if entry["purpose"] not in ANALYSIS_PURPOSES:
+            raise _fail(path, f"{where}: purpose must be one of {', '.join(ANALYSIS_PURPOSES)}")
+        if entry["reason"] not in ANALYSIS_REASONS:
+            raise _fail(path, f"{where}: reason must be one of {', '.join(ANALYSIS_REASONS)}")
+        out.append(Analysis(str(entry["id"]), str(entry["display"]),
+                            " ".join(str(entry["title"]).split()), str(entry["purpose"]),
+                            str(entry["reason"]), str(entry["dataset"]),
+                            str(entry["parameter"]),
+                            tuple((str(k), str(v)) for k, v in (entry.get("where") or {}).items()),
+                            tuple(str(v) for v in entry["variables"]),
+                            " ".join(str(entry["method"]).split()),
+                            " ".join(str(entry.get("code", "")).split())))
+    return out
