@@ -496,6 +496,10 @@ def _item_def(mdv: etree._Element, ds: Dataset, col: Column, typed: _TypeOf, spe
         origin.set("Source", source)
     if col.origin.description:
         _description(origin, col.origin.description)
+    if col.origin.pages:
+        leaf_id, pages = col.origin.pages
+        ref = etree.SubElement(origin, _def("DocumentRef"), leafID=leaf_id)
+        etree.SubElement(ref, _def("PDFPageRef"), PageRefs=pages, Type="PhysicalRef")
     if value_list is not None:
         etree.SubElement(item, _def("ValueListRef"), ValueListOID=value_list.oid)
 

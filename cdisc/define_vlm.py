@@ -11,7 +11,7 @@ data written, so the description matches the package.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import pandas as pd
@@ -134,7 +134,7 @@ def _origin(ds: Dataset, col: Column, rows: pd.Index,
     files = ds.trace["source_file"].reindex(rows)
     kinds = {providers.get(str(f)) for f in files.dropna().unique()} - {None}
     if len(kinds) == 1:
-        return Origin("Collected", kinds.pop(), col.origin.description)
+        return replace(col.origin, source=kinds.pop())
     return col.origin
 
 

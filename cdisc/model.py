@@ -22,6 +22,7 @@ class Origin:
     type: str
     source: str | None = None  # Investigator, Sponsor, Subject, Vendor (for Collected)
     description: str | None = None  # e.g. the predecessor variable "DM.AGE"
+    pages: tuple[str, str] | None = None  # (leaf ID of the annotated CRF, "12 13"): def:PageRefs
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ Nothing half-written: every output of a run appears together or not at all.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -57,6 +58,23 @@ def staged_output(out_dir: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def creation_datetime_of(cutoff: str | None, datasets: dict[str, Dataset] | None = None,
+                         sdtm_define: Path | None = None) -> str:
+    """The one rule for the creation timestamp of every output of a data cut (define.xml,
+    Dataset-JSON) in cdisc sdtm, cdisc adam and cdisc run: the cut-off date when given; else
+    the creation time of the SDTM the outputs derive from (its define.xml, for cdisc adam);
+    else the latest complete date in the SDTM data."""
+    if cutoff:
+        return f"{cutoff}T00:00:00"
+    if sdtm_define is not None and sdtm_define.is_file():
+        from cdisc.xmlsafe import parse_untrusted
+
+        stamp = parse_untrusted(sdtm_define, file=str(sdtm_define)).get("CreationDateTime")
+        if stamp:
+            return stamp
+    return data_cut_datetime(datasets or {})
 
 
 def data_cut_datetime(datasets: dict[str, Dataset]) -> str:
@@ -144,11 +162,45 @@ def map_raw(raw_dir: Path, mapping_dir: Path) -> tuple[Specs, StudyConfig, Mappi
     return specs, config, result
 
 
+# the reviewer's guides cdisc run writes beside each define.xml (def:SupplementalDoc)
+CSDRG = ("LF.CSDRG", "csdrg.html", "Clinical Study Data Reviewer's Guide")
+ADRG = ("LF.ADRG", "adrg.html", "Analysis Data Reviewer's Guide")
+
+
+def sdtm_documents(config: StudyConfig, guide: bool) -> tuple:
+    """The documents the SDTM define.xml points at: the annotated CRF (when the study has one)
+    and the cSDRG (when the run writes it)."""
+    from cdisc.define import Document
+    from cdisc.sdtm.engine import ACRF_LEAF
+
+    docs = []
+    if config.annotated_crf:
+        docs.append(Document(ACRF_LEAF, config.annotated_crf["file"],
+                             config.annotated_crf["title"], "annotated_crf"))
+    if guide:
+        docs.append(Document(*CSDRG))
+    return tuple(docs)
+
+
+def copy_annotated_crf(raw_dir: Path, config: StudyConfig, folder: Path) -> None:
+    """The study's annotated CRF beside the SDTM define.xml that points at its pages."""
+    from cdisc.errors import InputError
+
+    if not config.annotated_crf:
+        return
+    source = raw_dir / config.annotated_crf["file"]
+    if not source.is_file():
+        raise InputError("annotated CRF named in study.yaml (annotated_crf.file) not found",
+                         file=str(source))
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, folder / source.name)
+
+
 def write_sdtm(folder: Path, specs: Specs, config: StudyConfig, result: MappingResult,
                formats: tuple[str, ...], stamp: str,
-               split_bytes: int = DEFAULT_SPLIT_BYTES) -> None:
+               split_bytes: int = DEFAULT_SPLIT_BYTES, documents: tuple = ()) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    write_tables(result.datasets, folder, study_info(config), specs, formats, stamp,
+    write_tables(result.datasets, folder, study_info(config, documents), specs, formats, stamp,
                  split_bytes)
     write_reports(result, folder)
 
@@ -158,9 +210,11 @@ def run_sdtm(raw_dir: Path, mapping_dir: Path, out_dir: Path,
              split_bytes: int = DEFAULT_SPLIT_BYTES) -> SdtmRun:
     """Map raw exports to SDTM and write everything into out_dir (atomically)."""
     specs, config, result = map_raw(raw_dir, mapping_dir)
-    stamp = creation_datetime or data_cut_datetime(result.datasets)
+    stamp = creation_datetime or creation_datetime_of(None, result.datasets)
     with staged_output(out_dir) as tmp:
-        write_sdtm(tmp, specs, config, result, formats, stamp, split_bytes)
+        copy_annotated_crf(raw_dir, config, tmp)
+        write_sdtm(tmp, specs, config, result, formats, stamp, split_bytes,
+                   documents=sdtm_documents(config, guide=False))
     check_reconciliation(result.reconciliation, out_dir)
     return SdtmRun(result, config, stamp)
 
@@ -223,7 +277,7 @@ def run_adam_stage(sdtm_dir: Path, config_path: Path, out_dir: Path,
                    split_bytes: int = DEFAULT_SPLIT_BYTES) -> AdamResult:
     """cdisc adam: ADSL/ADRS/ADTTE (+ define.xml, KM summary) into out_dir (atomically)."""
     result = run_adam(sdtm_dir, config_path, cutoff)
-    stamp = creation_datetime or (f"{cutoff}T00:00:00" if cutoff else "1960-01-01T00:00:00")
+    stamp = creation_datetime or creation_datetime_of(cutoff, sdtm_define=sdtm_dir / "define.xml")
     with staged_output(out_dir) as tmp:
         write_adam(tmp, result, adam_study(result), formats, stamp, split_bytes)
     return result
@@ -258,10 +312,16 @@ def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,
             ) -> tuple[SdtmRun, AdamResult | None, list[str]]:
     """Every stage, into out_dir/sdtm, adam, validation (out_dir replaced atomically)."""
     specs, config, result = map_raw(raw_dir, mapping_dir)
-    stamp = f"{cutoff}T00:00:00" if cutoff else data_cut_datetime(result.datasets)
+    stamp = creation_datetime_of(cutoff, result.datasets)
     adam = None
+    from cdisc.define import Document
+    from cdisc.reviewers_guide import write_reviewers_guides
+    from cdisc.yamlsafe import load_yaml
+
     with staged_output(out_dir) as tmp:
-        write_sdtm(tmp / "sdtm", specs, config, result, formats, stamp, split_bytes)
+        copy_annotated_crf(raw_dir, config, tmp / "sdtm")
+        write_sdtm(tmp / "sdtm", specs, config, result, formats, stamp, split_bytes,
+                   documents=sdtm_documents(config, guide=True))
         stages, written = [tmp / "sdtm"], [result.datasets]
         adam_config = mapping_dir / "adam.yaml"
         if adam_config.exists():
@@ -270,11 +330,16 @@ def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,
                     if name in (*ADAM_INPUTS, "SUPPDM")} if "xpt" in formats else None
             adam = run_adam(tmp / "sdtm", adam_config, cutoff, sdtm)
             del sdtm
-            write_adam(tmp / "adam", adam, study_info(config), formats, stamp, split_bytes)
+            write_adam(tmp / "adam", adam, study_info(config, (Document(*ADRG),)), formats,
+                       stamp, split_bytes)
             stages.append(tmp / "adam")
             written.append(adam.datasets)
         validation = validate_outputs(stages, tmp / "validation",
                                       written if "xpt" in formats else None)
+        # the guides list what the validation left open, so they come after it
+        report = json.loads((tmp / "validation" / "report.json").read_text(encoding="utf-8"))
+        write_reviewers_guides(tmp, config, load_yaml(adam_config) if adam_config.exists()
+                               else None, report)
         result.reconciliation.to_csv(tmp / "reconciliation.csv", index=False,
                                      lineterminator="\n")
         write_manifest(tmp, raw_dir, mapping_dir)

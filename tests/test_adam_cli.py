@@ -55,6 +55,32 @@ def test_adam_from_an_sdtm_folder_with_cutoff(demo_out: Path, tmp_path: Path) ->
     assert (adtte["ADT"] <= cut).all()
 
 
+def _stamp(define: Path) -> str:
+    from cdisc.xmlsafe import parse_untrusted
+
+    return parse_untrusted(define).get("CreationDateTime")
+
+
+def test_one_creation_datetime_rule_for_sdtm_adam_and_run(demo_out: Path, tmp_path: Path) -> None:
+    """Without --cutoff, cdisc adam on the SDTM of a run stamps its ADaM as the run did: with
+    the SDTM's creation time (the data cut, the latest complete date in the SDTM data); with
+    --cutoff, the cut-off date."""
+    from cdisc.pipeline import data_cut_datetime, map_raw
+
+    sdtm_stamp = _stamp(demo_out / "sdtm" / "define.xml")
+    _, _, mapped = map_raw(REPO / "cdisc" / "data" / "demo_raw", REPO / "mappings" / "nct04265963")
+    assert sdtm_stamp == data_cut_datetime(mapped.datasets)
+    assert _stamp(demo_out / "adam" / "define.xml") == sdtm_stamp
+    out = tmp_path / "adam"
+    assert CliRunner().invoke(main, ["adam", str(demo_out / "sdtm"), "--out",
+                                     str(out)]).exit_code == 0
+    assert _stamp(out / "define.xml") == sdtm_stamp
+    cut = tmp_path / "cut"
+    assert CliRunner().invoke(main, ["adam", str(demo_out / "sdtm"), "--out", str(cut),
+                                     "--cutoff", "2021-06-30"]).exit_code == 0
+    assert _stamp(cut / "define.xml") == "2021-06-30T00:00:00"
+
+
 def pd_date(iso: str) -> float:
     import datetime as dt
 

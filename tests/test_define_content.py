@@ -363,3 +363,51 @@ def test_define_html_shows_the_analysis_results(adam_define) -> None:  # type: i
     ids = {e.get("id") for e in page.iter() if e.get("id")}
     links = [a.get("href")[1:] for a in page.iter("a") if (a.get("href") or "").startswith("#")]
     assert links and not [link for link in links if link not in ids]
+
+
+def test_annotated_crf_pages_on_collected_origins(tmp_path: Path) -> None:
+    """A study with an annotated CRF: the define points at it (def:AnnotatedCRF), each
+    collected variable's origin at the pages of its form, and the PDF is in the package."""
+    import shutil
+
+    from cdisc.pipeline import run_sdtm
+
+    raw, mapping = tmp_path / "raw", tmp_path / "mapping"
+    shutil.copytree(DEMO_RAW_DIR, raw)
+    shutil.copytree(DEMO_MAPPING_DIR, mapping)
+    (raw / "acrf.pdf").write_bytes(b"%PDF-1.4\n% a stand-in annotated CRF\n%%EOF\n")
+    study = mapping / "study.yaml"
+    study.write_text(study.read_text() + "\nannotated_crf:\n  file: acrf.pdf\n"
+                     "  title: Annotated CRF\n  pages: {ae: [12, 13], dm: 3}\n")
+    out = tmp_path / "out"
+    run_sdtm(raw, mapping, out, ("xpt",), "2024-01-01T00:00:00")
+    assert (out / "acrf.pdf").read_bytes() == (raw / "acrf.pdf").read_bytes()
+    define = etree.parse(str(out / "define.xml")).getroot()
+    assert validate_define(etree.tostring(define), SPECS_DIR / "define-xml-2.1") == []
+    assert define.find(".//def:AnnotatedCRF/def:DocumentRef", NS).get("leafID") == "LF.ACRF"
+    leaf = define.find(".//def:leaf[@ID='LF.ACRF']", NS)
+    assert leaf.get("{http://www.w3.org/1999/xlink}href") == "acrf.pdf"
+
+    def pages(oid: str) -> str | None:
+        ref = _item(define, oid).find("def:Origin/def:DocumentRef/def:PDFPageRef", NS)
+        return None if ref is None else ref.get("PageRefs")
+
+    assert pages("IT.AE.AETERM") == "12 13" and pages("IT.DM.SEX") == "3"
+    assert pages("IT.AE.AESEQ") is None  # derived: no CRF page
+    assert pages("IT.LB.LBORRES") is None  # a form without annotated pages
+
+
+def test_annotated_crf_missing_is_one_clear_error(tmp_path: Path) -> None:
+    import shutil
+
+    from cdisc.errors import InputError
+    from cdisc.pipeline import run_sdtm
+
+    raw, mapping = tmp_path / "raw", tmp_path / "mapping"
+    shutil.copytree(DEMO_RAW_DIR, raw)
+    shutil.copytree(DEMO_MAPPING_DIR, mapping)
+    study = mapping / "study.yaml"
+    study.write_text(study.read_text() + "\nannotated_crf: {file: acrf.pdf, pages: {ae: 1}}\n")
+    with pytest.raises(InputError) as err:
+        run_sdtm(raw, mapping, tmp_path / "out", ("xpt",), "2024-01-01T00:00:00")
+    assert err.value.file.endswith("acrf.pdf") and not (tmp_path / "out").exists()

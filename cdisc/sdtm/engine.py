@@ -29,6 +29,7 @@ from cdisc.terminology import CTLookup, build_lookup
 
 # SUPPQUAL QORIG from the define origin of the value
 QORIG = {"Collected": "CRF", "Derived": "DERIVED", "Assigned": "ASSIGNED"}
+ACRF_LEAF = "LF.ACRF"  # define.xml leaf of the annotated CRF
 SUBJ = "__subject"
 SUPP_PREFIX = "__SUPP__"
 
@@ -59,6 +60,7 @@ class Engine:
         self._lookups: dict[str, CTLookup] = {}
         self.providers: dict[str, dict[str, str]] = {}  # domain -> variable -> who collected
         self.comments: dict[str, dict[str, str]] = {}  # domain -> variable -> define comment
+        self.pages: dict[str, dict[str, tuple[str, str]]] = {}  # domain -> variable -> aCRF pages
 
     # -- helpers ---------------------------------------------------------------------------------
     def lookup(self, name: str) -> CTLookup:
@@ -290,10 +292,12 @@ class Engine:
         self.map_all_phase2(outputs)
         tables = {d: pd.concat([self.block_table(d, o) for o in outs], ignore_index=True)
                   for d, outs in outputs.items()}
+        # who collected each variable, on which form: before mark_mapped drops the values
+        self.providers = {d: self._providers(outs) for d, outs in outputs.items()}
+        self.pages = {d: self._crf_pages(outs) for d, outs in outputs.items()}
         self.mark_mapped(outputs, raw)
         del raw
         origins = {d: _merge_origins(outs) for d, outs in outputs.items()}
-        self.providers = {d: self._providers(outs) for d, outs in outputs.items()}
         self.comments = {d: {v: str(r["comment"]).strip() for o in outs
                              for v, r in o.block.variables.items() if r.get("comment")}
                          for d, outs in outputs.items()}
@@ -472,12 +476,25 @@ class Engine:
 
     def _providers(self, outs: list[BlockOutput]) -> dict[str, str]:
         """Variable -> who collected it (the provider of the first form that maps it)."""
+        return {var: self.config.sources[form].provider
+                for var, form in self._forms(outs).items()}
+
+    @staticmethod
+    def _forms(outs: list[BlockOutput]) -> dict[str, str]:
+        """Variable -> the source alias of the first form that maps it."""
         out: dict[str, str] = {}
         for o in outs:
-            provider = self.config.sources[o.block.source].provider
             for var in o.values:
-                out.setdefault(var, provider)
+                out.setdefault(var, o.block.source)
         return out
+
+    def _crf_pages(self, outs: list[BlockOutput]) -> dict[str, tuple[str, str]]:
+        """Variable -> (annotated CRF leaf, pages of its form), when the study has an aCRF."""
+        crf = self.config.annotated_crf
+        if not crf:
+            return {}
+        return {var: (ACRF_LEAF, crf["pages"][form]) for var, form in self._forms(outs).items()
+                if form in crf["pages"]}
 
     def _built_in_comments(self, domain: str) -> dict[str, str]:
         """Sponsor decisions the configuration states once for every domain: the EPOCH
@@ -518,10 +535,11 @@ class Engine:
                 # a variable no rule fills is left empty to complete the dataset: Assigned
                 kind = origins.get(v.name, "Assigned")
                 source = providers.get(v.name, "Investigator") if kind == "Collected" else None
+                pages = self.pages.get(domain, {}).get(v.name) if kind == "Collected" else None
                 method = methods.get(v.name) if kind == "Derived" else None
                 if kind == "Derived" and not method:
                     method = f"Derived by the {domain} mapping rule for {v.name}."
-                origin = Origin(kind, source)
+                origin = Origin(kind, source, pages=pages)
             columns.append(Column(name=v.name, label=v.label, type=v.type,
                                   codelist=v.codelist if v.codelist in self.specs.codelists
                                   else None, origin=origin, method=method, core=v.core,

@@ -24,7 +24,7 @@ from cdisc.terminology import StudyCT, build_lookup, normalise_one
 from cdisc.yamlsafe import load_yaml
 
 STUDY_KEYS = {"study", "subject_column", "sources", "ct_map", "visits", "epochs", "domains",
-              "usubjid", "trial_design", "dictionaries"}
+              "usubjid", "trial_design", "dictionaries", "annotated_crf"}
 # Define-XML 2.1 def:Origin Source of data collected on a form
 PROVIDERS = ("Investigator", "Vendor", "Subject", "Sponsor")
 # optional visit table columns, read by the trial design (TV): planned study day, start/end rules
@@ -83,6 +83,8 @@ class StudyConfig:
     trial_design: TrialDesign | None = None  # the study.yaml 'trial_design:' section, if any
     # external dictionaries: name -> {version, variables} (define.xml ExternalCodeList)
     dictionaries: dict[str, dict] = field(default_factory=dict)
+    # the annotated CRF: {file (in the raw folder), title, pages: {source alias: "1 2"}}
+    annotated_crf: dict | None = None
 
 
 def _require_mapping(obj: Any, what: str, path: Path) -> dict:
@@ -143,6 +145,7 @@ def load_study(mapping_dir: Path, specs: Specs) -> StudyConfig:
                          usubjid_template=_usubjid_template(raw.get("usubjid"), path))
     config.trial_design = _load_trial_design(raw, mapping_dir, path, specs, visits)
     config.dictionaries = _load_dictionaries(raw.get("dictionaries"), path)
+    config.annotated_crf = _load_annotated_crf(raw.get("annotated_crf"), sources, path)
     config.study_ct.maps.update(criteria_lists(config))
     check_terminology(config, study_specs(config, specs))
     return config
@@ -173,6 +176,31 @@ def _load_dictionaries(raw: Any, path: Path) -> dict[str, dict]:
                           "href": str(spec.get("href", "")),
                           "coded_by_sponsor": bool(spec.get("coded_by_sponsor", False))}
     return out
+
+
+def _load_annotated_crf(raw: Any, sources: dict[str, Source], path: Path) -> dict | None:
+    """study.yaml 'annotated_crf:': {file: acrf.pdf, title: ..., pages: {alias: [12, 13]}}:
+    the PDF (in the raw export folder) and the pages annotating each raw form."""
+    if raw is None:
+        return None
+    spec = _require_mapping(raw, "'annotated_crf'", path)
+    _unknown_keys(spec, {"file", "title", "pages"}, "annotated_crf", path)
+    name = str(spec.get("file", ""))
+    if not name.lower().endswith(".pdf") or "/" in name or "\\" in name:
+        raise SpecError("annotated_crf.file must be a PDF file name in the raw folder "
+                        f"(got {name!r})", file=str(path))
+    pages = {}
+    for alias, listed in _require_mapping(spec.get("pages") or {}, "annotated_crf.pages",
+                                          path).items():
+        if alias not in sources:
+            raise SpecError(f"annotated_crf.pages: {alias!r} is not a source "
+                            f"(declared: {sorted(sources)})", file=str(path))
+        numbers = listed if isinstance(listed, list) else [listed]
+        if not numbers or not all(isinstance(n, int) and n > 0 for n in numbers):
+            raise SpecError(f"annotated_crf.pages.{alias}: page numbers (1, 2, ...) expected",
+                            file=str(path))
+        pages[str(alias)] = " ".join(str(n) for n in numbers)
+    return {"file": name, "title": str(spec.get("title") or "Annotated CRF"), "pages": pages}
 
 
 def _load_trial_design(raw: dict, mapping_dir: Path, path: Path, specs: Specs,

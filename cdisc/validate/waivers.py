@@ -139,22 +139,31 @@ def load_waivers(path: Path) -> list[Waiver]:
         def fail(message: str, n: int = n, row: int | None = row) -> InputError:
             return InputError(f"waiver {n}: {message}", file=str(path), row=row)
 
-        if not isinstance(item, dict):
-            raise fail("not a mapping (rule, dataset, justification, author, date)")
-        unknown = sorted(str(k) for k in item if k not in FIELDS)
-        if unknown:
-            raise fail(f"unknown field {unknown[0]!r} (fields: {', '.join(FIELDS)})")
-        for name in REQUIRED:
-            value = item.get(name)
-            if value is None or (isinstance(value, str) and not value.strip()):
-                raise fail(f"missing {name!r}")
-        for name in ("rule", "dataset", "justification", "author"):
-            if not isinstance(item[name], str):
-                raise fail(f"{name!r} must be text")
-        waivers.append(Waiver(n, item["rule"].strip(), item["dataset"].strip().upper(),
-                              _where(item.get("where"), fail), item["justification"].strip(),
-                              item["author"].strip(), _date(item["date"], fail)))
+        waivers.append(waiver_of(item, n, fail))
     return waivers
+
+
+def waiver_of(item: object, n: int, fail=None) -> Waiver:  # type: ignore[no-untyped-def]
+    """The n-th waiver from one entry (a waivers.yaml item, or Waiver.as_dict()); `fail` makes
+    the InputError for a malformed entry."""
+    if fail is None:
+        def fail(message: str) -> InputError:
+            return InputError(f"waiver {n}: {message}")
+    if not isinstance(item, dict):
+        raise fail("not a mapping (rule, dataset, justification, author, date)")
+    unknown = sorted(str(k) for k in item if k not in FIELDS)
+    if unknown:
+        raise fail(f"unknown field {unknown[0]!r} (fields: {', '.join(FIELDS)})")
+    for name in REQUIRED:
+        value = item.get(name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise fail(f"missing {name!r}")
+    for name in ("rule", "dataset", "justification", "author"):
+        if not isinstance(item[name], str):
+            raise fail(f"{name!r} must be text")
+    return Waiver(n, item["rule"].strip(), item["dataset"].strip().upper(),
+                  _where(item.get("where") or None, fail), item["justification"].strip(),
+                  item["author"].strip(), _date(item["date"], fail))
 
 
 # --- matching ------------------------------------------------------------------------------------
@@ -203,7 +212,8 @@ def matches(waiver: Waiver, f: Finding, r: Record) -> bool:
                for name, allowed in waiver.where)
 
 
-def _applies(waiver: Waiver, f: Finding) -> bool:
+def applies(waiver: Waiver, f: Finding) -> bool:
+    """The waiver is for the finding's rule (CORE or CDISC/FDA id) and dataset."""
     if waiver.dataset != f.dataset.upper():
         return False
     refs = {x.strip().upper() for x in (f.reference or "").split(",") if x.strip()}
@@ -238,7 +248,7 @@ def apply_waivers(report: Report, waivers: list[Waiver]) -> Report:
         for w in waivers:
             left = []
             for part in pending:
-                if not _applies(w, part):
+                if not applies(w, part):
                     left.append(part)
                     continue
                 waived, rest, n = _split(part, w)
