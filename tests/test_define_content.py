@@ -411,3 +411,33 @@ def test_annotated_crf_missing_is_one_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         run_sdtm(raw, mapping, tmp_path / "out", ("xpt",), "2024-01-01T00:00:00")
     assert err.value.file.endswith("acrf.pdf") and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("part", ["sdtm", "adam"])
+def test_demo_define_html_in_a_real_browser(part: str, request, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The demo's own define.html, opened in headless Chromium: every section is there and
+    every internal link finds its target."""
+    import subprocess
+
+    from lxml import html
+
+    from cdisc.define_html import render_define_html
+    from tests.test_define_html import SECTION_IDS, _check_links, _chromium
+
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("no chromium or chromium-browser on PATH (apt-get install -y chromium)")
+    root = request.getfixturevalue("define" if part == "sdtm" else "adam_define")
+    page = tmp_path / "define.html"
+    page.write_bytes(render_define_html(etree.tostring(root)))
+    done = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
+        capture_output=True, timeout=180, check=False)
+    assert done.returncode == 0
+    dom = html.fromstring(done.stdout)
+    expected = SECTION_IDS + (["arm"] if part == "adam" else [])
+    missing = [sid for sid in expected if not dom.xpath(f"//*[@id='{sid}']")]
+    assert missing == []
+    _check_links(dom)
+    assert len(dom.xpath("//a[starts-with(@href, '#')]")) > 100
