@@ -338,6 +338,9 @@ def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,
                                       written if "xpt" in formats else None)
         # the guides list what the validation left open, so they come after it
         report = json.loads((tmp / "validation" / "report.json").read_text(encoding="utf-8"))
+        # the record counts of the datasets just written: no second read of large files
+        report["dataset_records"] = {name: len(ds.data) for datasets in written
+                                     for name, ds in datasets.items()}
         write_reviewers_guides(tmp, config, load_yaml(adam_config) if adam_config.exists()
                                else None, report)
         result.reconciliation.to_csv(tmp / "reconciliation.csv", index=False,

@@ -15,6 +15,7 @@ from cdisc.adam.adtte import build_adtte
 from cdisc.adam.config import AdamConfig, load_config
 from cdisc.adam.describe import NY, VariableText, variable_texts
 from cdisc.adam.inputs import DOMAINS, apply_cutoff, by_subject, read_sdtm
+from cdisc.build import make_dataset
 from cdisc.errors import SpecError
 from cdisc.model import Column, Dataset, Origin
 from cdisc.specs import Specs, adam_variable, load_specs
@@ -105,10 +106,6 @@ def _to_dataset(name: str, df: pd.DataFrame, order: list[str], specs: Specs, key
         if pd.api.types.is_datetime64_any_dtype(values):
             values = dates.sas_datetime(values) if var in DATETIMES else dates.sas_date(values)
             fmt = "DATETIME20." if var in DATETIMES else "DATE9."
-        if meta.type == "Num":
-            values = pd.to_numeric(values, errors="coerce").astype("float64")
-        else:
-            values = values.astype(object).where(values.notna(), "").astype(str).astype(object)
         data[var] = values.to_numpy()
         origin = Origin("Predecessor", description=meta.predecessor) if meta.predecessor \
             else Origin("Derived")
@@ -127,8 +124,9 @@ def _to_dataset(name: str, df: pd.DataFrame, order: list[str], specs: Specs, key
                            value_codelists=text.value_codelists,
                            value_methods=text.value_methods))
     spec = specs.dataset(name)
-    return Dataset(name, label or spec.label, cols, pd.DataFrame(data), keys=keys,
-                   dataset_class=spec.dataset_class, structure=structure, standard="ADaMIG")
+    return make_dataset(name, label or spec.label, cols, pd.DataFrame(data), specs, keys=keys,
+                        dataset_class=spec.dataset_class, structure=structure,
+                        standard="ADaMIG")
 
 
 def derive_adam(sdtm_dir: Path, config: AdamConfig, cutoff: str | None) -> AdamResult:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdisc.build import check_metadata, typed_table
 from cdisc.errors import InputError, SpecError
 from cdisc.io.raw import FILE_COL, ROW_COL, read_raw, source_label
 from cdisc.io.xpt import text_column
@@ -545,11 +546,9 @@ class Engine:
                                   else None, origin=origin, method=method, core=v.core,
                                   value_domain=v.value_domain, comment=comments.get(v.name)))
         names = [c.name for c in columns]
-        for c in columns:
-            if c.type == "Num":
-                table[c.name] = pd.to_numeric(table[c.name], errors="coerce").astype("float64")
-            else:
-                table[c.name] = text_column(table[c.name])
+        check_metadata(domain, columns, self.specs)
+        typed = typed_table(domain, columns, table)
+        table = typed.assign(**{FILE_COL: table[FILE_COL], ROW_COL: table[ROW_COL]})
         sort_keys = [k for k in ds.keys if k in names]
         seq = f"{domain}SEQ"
         if seq in names:

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from cdisc import dates
+from cdisc.build import check_metadata, typed_table
 from cdisc.errors import SpecError
-from cdisc.io.xpt import text_column
 from cdisc.model import Column, Dataset, Origin
 from cdisc.sdtm import derive
 from cdisc.specs import Specs
@@ -878,9 +878,8 @@ def to_dataset(name: str, table: pd.DataFrame, studyid: str, specs: Specs,
                 codelist=v.codelist if v.codelist in specs.codelists else None,
                 origin=_origin(v.name, methods), method=methods.get(v.name),
                 core=v.core if var == v.name else "Perm", value_domain=v.value_domain))
-    for c in columns:
-        table[c.name] = pd.to_numeric(table[c.name], errors="coerce").astype("float64") \
-            if c.type == "Num" else text_column(table[c.name])
+    check_metadata(name, columns, specs)
+    table = typed_table(name, columns, table)
     seq = f"{name}SEQ"
     keys = [k for k in spec.keys if k in table.columns]
     if spec.has_variable(seq) and "USUBJID" in table.columns:
