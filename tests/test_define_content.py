@@ -441,3 +441,17 @@ def test_demo_define_html_in_a_real_browser(part: str, request, tmp_path: Path) 
     assert missing == []
     _check_links(dom)
     assert len(dom.xpath("//a[starts-with(@href, '#')]")) > 100
+
+
+def test_no_placeholder_methods_in_the_sdtm_define(define) -> None:  # type: ignore[no-untyped-def]
+    texts = {m.get("OID"): m.findtext(".//odm:TranslatedText", namespaces=NS)
+             for m in define.iterfind(".//odm:MethodDef", NS)}
+    assert texts
+    bad = {oid: t for oid, t in texts.items()
+           if not t or "mapping rule" in t or ".yaml" in t or "See the" in t}
+    assert bad == {}
+    # the standardisation algorithms say what they do with their own parameters
+    assert texts["MT.LB.LBSTRESN"].startswith(
+        "LBORRES as a number in the standard unit of the test (LBTESTCD)")
+    assert texts["MT.LB.LBNRIND"].startswith("LOW when LBSTRESN < LBSTNRLO, HIGH when "
+                                             "LBSTRESN > LBSTNRHI, NORMAL otherwise")

@@ -55,7 +55,8 @@ METHODS = {
     "NACTDT": "First new anticancer therapy date on or after TRTSDT (adam.yaml intercurrent).",
     "EOSSTT": "COMPLETED or DISCONTINUED from the end-of-study DS record; ONGOING without one.",
     "DCSREAS": "DSDECOD of the end-of-study DS record when discontinued.",
-    "DCUTDT": "The data cut-off date given to cdisc adam (--cutoff).",
+    "DCUTDT": "The data cut-off date of the analysis; no record after it is used. Null "
+              "when the analysis has no cut-off (all data as collected).",
     "FCRCRIDT": "ADT of ADRS PARAMCD CRCRI when AVALC = Y.",
     "BORC": "AVALC of ADRS PARAMCD BOR.",
     "AVAL": "OVR: rank in the response hierarchy; BOR: best rank; CRCRI/ORR: 1 = Y, 0 = N; "

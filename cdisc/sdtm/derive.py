@@ -18,8 +18,8 @@ METHODS = {
     "STNRC": "For results that are not a continuous number (e.g. '<0.1'), the standard "
              "reference range as text (low-high); the numeric ranges are left null there "
              "(CDISC CG0180-CG0183). LBNRIND and LBTOXGR were derived from the range first.",
-    "USUBJID": "The study's USUBJID template (study.yaml 'usubjid', default STUDYID-SUBJECT) "
-               "filled with the raw subject identifier.",
+    "USUBJID": "STUDYID and the subject identifier of the raw export joined by the study's "
+               "template (by default STUDYID-SUBJID): unique across the submission.",
     "SEQ": "Sequential number 1..n within USUBJID after sorting the subject's records by the "
            "dataset keys, then by source file and row (stable for reordered input).",
     "VISIT": "The planned visit's name from the visit table; an unscheduled visit is "

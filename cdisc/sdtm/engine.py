@@ -302,8 +302,8 @@ class Engine:
         self.comments = {d: {v: str(r["comment"]).strip() for o in outs
                              for v, r in o.block.variables.items() if r.get("comment")}
                          for d, outs in outputs.items()}
-        methods = {d: {v: r["method"] for o in outs for v, r in o.block.variables.items()
-                       if r.get("method")} for d, outs in outputs.items()}
+        methods = {d: {v: text for o in outs for v, r in o.block.variables.items()
+                       if (text := registry.describe_rule(r))} for d, outs in outputs.items()}
         datasets, traces, empty = {}, [], []
         dm_table = tables["DM"]
         for d in list(tables):

@@ -319,3 +319,47 @@ def apply_decode(ctx: Context, params: Any) -> Result:
     missing = decoded.isna() & (codes != "")
     errors = reasons(missing, f"no {params['codelist']} name for this code")
     return Result(decoded.fillna("").astype(object), errors)
+
+
+# --- define.xml method text of each algorithm, from its parameters -----------------------------
+
+def _p(params: Any, key: str, default: str) -> str:
+    return str((params or {}).get(key, default))
+
+
+def describe_standard_value(params: Any) -> str:
+    return (f"{_p(params, 'value', 'LBORRES')} as a number in the standard unit of the test "
+            f"({_p(params, 'test', 'LBTESTCD')}): multiplied by the factor from "
+            f"{_p(params, 'unit', 'LBORRESU')} to the standard unit and rounded to the "
+            "significant digits collected; null for a censored result ('<0.1') or text that "
+            "is not a number.")
+
+
+def describe_standard_text(params: Any) -> str:
+    return (f"{_p(params, 'value', 'LBORRES')} in the standard unit of the test as text: the "
+            "converted number, a censored result with its operator ('<0.1'), or text that is "
+            "not a number as collected.")
+
+
+def describe_standard_unit(params: Any) -> str:
+    return (f"The standard unit of the test ({_p(params, 'test', 'LBTESTCD')}) when "
+            f"{_p(params, 'value', 'LBORRES')} holds a number; null for a text result.")
+
+
+def describe_reference_range(params: Any) -> str:
+    value, low, high = (_p(params, "value", "LBSTRESN"), _p(params, "low", "LBSTNRLO"),
+                        _p(params, "high", "LBSTNRHI"))
+    text = (f"LOW when {value} < {low}, HIGH when {value} > {high}, NORMAL otherwise; null "
+            "without a result or a limit.")
+    if (params or {}).get("text"):
+        text += (f" A censored {params['text']} ('<0.1') is LOW or HIGH when its limit "
+                 "decides it, otherwise null.")
+    return text
+
+
+def describe_ctcae_grade(params: Any) -> str:
+    return (f"CTCAE v5.0 grade (0 to 4) of {_p(params, 'value', 'LBSTRESN')} for the graded "
+            f"tests ({_p(params, 'test', 'LBTESTCD')}), from the standard value against the "
+            f"lower and upper limits of normal ({_p(params, 'low', 'LBSTNRLO')}, "
+            f"{_p(params, 'high', 'LBSTNRHI')}) with the CTCAE thresholds for each test; null "
+            "for a test CTCAE does not grade or a missing limit.")

@@ -38,6 +38,7 @@ class Algorithm:
     origin: str  # Define-XML origin type of a variable mapped this way
     phase: int = 1  # 2: needs the built domains
     columns: Callable[[Any], list[str]] = _no_columns  # raw columns its parameters name
+    describe: Callable[[Any], str] | None = None  # define.xml method text from its parameters
 
 
 def case_branches(params: Any) -> tuple[list[dict], dict | None]:
@@ -93,11 +94,16 @@ ALGORITHMS: dict[str, Algorithm] = {
                                     columns=lambda p: [s["column"] for s in (
                                         p["sources"] if isinstance(p, dict) else p)
                                         if "column" in s]),
-    "standard_value": Algorithm(findings.apply_standard_value, "Derived"),
-    "standard_text": Algorithm(findings.apply_standard_text, "Derived"),
-    "standard_unit": Algorithm(findings.apply_standard_unit, "Derived"),
-    "reference_range": Algorithm(findings.apply_reference_range, "Derived"),
-    "ctcae_grade": Algorithm(findings.apply_ctcae_grade, "Derived"),
+    "standard_value": Algorithm(findings.apply_standard_value, "Derived",
+                        describe=findings.describe_standard_value),
+    "standard_text": Algorithm(findings.apply_standard_text, "Derived",
+                        describe=findings.describe_standard_text),
+    "standard_unit": Algorithm(findings.apply_standard_unit, "Derived",
+                        describe=findings.describe_standard_unit),
+    "reference_range": Algorithm(findings.apply_reference_range, "Derived",
+                        describe=findings.describe_reference_range),
+    "ctcae_grade": Algorithm(findings.apply_ctcae_grade, "Derived",
+                        describe=findings.describe_ctcae_grade),
     "decode": Algorithm(findings.apply_decode, "Assigned"),
 }
 RULE_OPTIONS = {"origin", "method", "source", "comment"}
@@ -113,6 +119,16 @@ def rule_algorithm(rule: dict) -> tuple[str, Any]:
     if len(names) != 1:
         raise SpecError(f"a variable rule needs exactly one algorithm, got {names or 'none'}")
     return names[0], rule[names[0]]
+
+
+def describe_rule(rule: dict) -> str | None:
+    """The define.xml method text of a rule: its own `method`, else its algorithm's account
+    of its parameters (None when neither says anything)."""
+    if rule.get("method"):
+        return str(rule["method"])
+    name, params = rule_algorithm(rule)
+    describe = ALGORITHMS[name].describe
+    return describe(params) if describe else None
 
 
 def apply_rule(ctx: Context, rule: dict) -> Result:

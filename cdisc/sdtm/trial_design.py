@@ -492,8 +492,12 @@ def describe(ref: dict) -> str:
     """The derivation of a data reference, for define.xml."""
     if "count" in ref:
         return "number of arms in TA"
-    if "standard" in ref:
-        return f"specs/standards.yaml {ref['standard']}"
+    if "standard" in ref:  # sdtm.version -> "the SDTMIG version the datasets follow"
+        names = {"sdtm.version": "the SDTMIG version the datasets follow",
+                 "sdtm.model_version": "the SDTM model version the datasets follow",
+                 "adam.version": "the ADaMIG version of the analysis datasets",
+                 "ct.sdtm": "the SDTM controlled terminology version used"}
+        return names.get(str(ref["standard"]), f"the {ref['standard']} version used")
     if "count_subjects" in ref:
         conds = [f"{v} {'populated' if c.get('present') else 'empty'}" if isinstance(c, dict)
                  and "present" in c else f"{v} {c}" for v, c in (ref.get("where") or {}).items()]
@@ -799,8 +803,8 @@ def _methods(design: TrialDesign) -> dict[str, dict[str, str]]:
                        for e in design.elements.values())
     derived = [f"{p.parmcd} = {describe(v)}" for p in design.summary for v in p.values
                if isinstance(v, dict)]
-    ts = {"TSVAL": "Values of the protocol (study.yaml trial_design.summary), except the ones "
-                   "from the data: " + "; ".join(derived) + "."} if derived else {}
+    ts = {"TSVAL": "Values from the protocol, except the ones derived from the data: " +
+                   "; ".join(derived) + "."} if derived else {}
     plan = (f"The elements of the subject's arm (DM.{ARM_VARIABLE}) in TA order; an element is "
             "entered when its start can be placed from DM dates and is on or before "
             f"DM.{design.subject_end} (the data cut-off while that is empty); UNPLAN when the "
@@ -811,7 +815,7 @@ def _methods(design: TrialDesign) -> dict[str, dict[str, str]]:
         "ETCD": plan, "ELEMENT": "TE.ELEMENT of ETCD.",
         "TAETORD": "TA.TAETORD of the element in the subject's arm; null for UNPLAN.",
         "EPOCH": "TA.EPOCH of the element in the subject's arm.",
-        "SESTDTC": f"Start of the element from DM (study.yaml trial_design.elements windows): "
+        "SESTDTC": f"Start of the element from DM dates (the protocol's element windows): "
                    f"{starts}.",
         "SEENDTC": "SESTDTC of the subject's next element; for the last element the earlier of "
                    f"the element's own end and DM.{design.subject_end}.",
