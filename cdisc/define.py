@@ -174,8 +174,6 @@ def _codelists_used(datasets: list[Dataset], roles: dict[str, dict[str, str]],
 def _codelist_oid(specs: Specs, code: str | SponsorCodelist) -> str:
     if isinstance(code, SponsorCodelist):
         return code.oid
-    if code.startswith("CL."):  # a sponsor codelist's key in `used`
-        return code
     return f"CL.{specs.codelists[code].short_name}"
 
 
@@ -290,11 +288,11 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
                                                         (data_type, length, digits)),
                           specs, item.codelist if _key(item.codelist) in used else None,
                           None, None, oid=item.oid, name=item.name, sas_name=None)
-    for code in sorted(used, key=lambda c: _codelist_oid(specs, c)):
-        if used[code].sponsor is not None:
-            _sponsor_codelist(mdv, used[code].sponsor)
+    for use in sorted(used.values(), key=lambda u: _codelist_oid(specs, u.sponsor or u.code)):
+        if use.sponsor is not None:
+            _sponsor_codelist(mdv, use.sponsor)
         else:
-            _codelist(mdv, specs, used[code], standards)
+            _codelist(mdv, specs, use, standards)
     for dictionary in sorted(dictionaries, key=_dictionary_oid):
         _external_codelist(mdv, dictionary)
     for ds in datasets:

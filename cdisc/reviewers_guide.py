@@ -732,11 +732,37 @@ def _studyid(study: dict, define: DefineInfo) -> str:
     return str(_get(study, "study.studyid") or define.study_name or "")
 
 
-def _dataset_sets(sdtm_define: DefineInfo, adam_define: DefineInfo, sdtm: _Folder,
-                  adam: _Folder) -> tuple[set[str], set[str]]:
-    s = {g.name for g in sdtm_define.groups} | set(sdtm.names())
-    a = {g.name for g in adam_define.groups} | set(adam.names())
-    return s, a
+@dataclass
+class _Package:
+    """What both guides read from a package: its SDTM and ADaM folders and defines, the
+    dataset names of each part, the trial summary and the findings after the waivers."""
+
+    sdtm: _Folder
+    adam: _Folder
+    sdtm_define: DefineInfo
+    adam_define: DefineInfo
+    sdtm_names: set[str]
+    adam_names: set[str]
+    ts: TrialSummary | None
+    conf: Conformance
+
+
+def _read_package(package_dir: Path, report: dict,
+                  waivers: list[dict] | None) -> _Package:
+    sdtm, adam = _Folder(package_dir / "sdtm"), _Folder(package_dir / "adam")
+    sdtm_define = _read_define(package_dir / "sdtm" / "define.xml", "sdtm/define.xml")
+    adam_define = _read_define(package_dir / "adam" / "define.xml", "adam/define.xml")
+    return _Package(sdtm, adam, sdtm_define, adam_define,
+                    {g.name for g in sdtm_define.groups} | set(sdtm.names()),
+                    {g.name for g in adam_define.groups} | set(adam.names()),
+                    _trial_summary(sdtm), _conformance(report, waivers))
+
+
+def _conformance_section(pkg: _Package, report: dict, part: str,
+                         label: str) -> list[html.HtmlElement]:
+    return [E.H3("Validator and rule catalogue"), *_validator_part(pkg.conf, report),
+            E.H3(f"Findings on the {label} datasets"),
+            *_findings_part(pkg.conf, part, pkg.sdtm_names, pkg.adam_names, label)]
 
 
 # --- cSDRG ---------------------------------------------------------------------------------------
@@ -746,13 +772,8 @@ def build_csdrg(package_dir: Path, study_config: dict, report: dict, *,
     """The Clinical Study Data Reviewer's Guide of package_dir/sdtm, as UTF-8 HTML bytes."""
     package_dir = Path(package_dir)
     study = _as_dict(study_config)
-    sdtm = _Folder(package_dir / "sdtm")
-    adam = _Folder(package_dir / "adam")
-    define = _read_define(package_dir / "sdtm" / "define.xml", "sdtm/define.xml")
-    adam_define = _read_define(package_dir / "adam" / "define.xml", "adam/define.xml")
-    sdtm_names, adam_names = _dataset_sets(define, adam_define, sdtm, adam)
-    ts = _trial_summary(sdtm)
-    conf = _conformance(report, waivers)
+    pkg = _read_package(package_dir, report, waivers)
+    sdtm, define, ts = pkg.sdtm, pkg.sdtm_define, pkg.ts
     studyid = _studyid(study, define)
     rows = _dataset_rows(define, sdtm, _report_records(report))
 
@@ -809,9 +830,7 @@ def build_csdrg(package_dir: Path, study_config: dict, report: dict, *,
                                 "define.xml.", cls="not-provided"))
             subject.append(E.DIV(*block, id=f"dataset-{name}", **{"class": "dataset"}))
 
-    conformance = [E.H3("Validator and rule catalogue"), *_validator_part(conf, report),
-                   E.H3("Findings on the SDTM datasets"),
-                   *_findings_part(conf, "sdtm", sdtm_names, adam_names, "SDTM")]
+    conformance = _conformance_section(pkg, report, "sdtm", "SDTM")
 
     sections = [
         _section("introduction", "1 Introduction", *intro),
@@ -1145,13 +1164,9 @@ def build_adrg(package_dir: Path, adam_config: dict, report: dict, *,
     """The Analysis Data Reviewer's Guide of package_dir/adam, as UTF-8 HTML bytes."""
     package_dir = Path(package_dir)
     cfg = _as_dict(adam_config)
-    sdtm = _Folder(package_dir / "sdtm")
-    adam = _Folder(package_dir / "adam")
-    sdtm_define = _read_define(package_dir / "sdtm" / "define.xml", "sdtm/define.xml")
-    define = _read_define(package_dir / "adam" / "define.xml", "adam/define.xml")
-    sdtm_names, adam_names = _dataset_sets(sdtm_define, define, sdtm, adam)
-    ts = _trial_summary(sdtm)
-    conf = _conformance(report, waivers)
+    pkg = _read_package(package_dir, report, waivers)
+    adam, sdtm_define, define, ts = pkg.adam, pkg.sdtm_define, pkg.adam_define, pkg.ts
+    sdtm_names, adam_names = pkg.sdtm_names, pkg.adam_names
     studyid = define.study_name or sdtm_define.study_name
     rows = _dataset_rows(define, adam, _report_records(report))
     no_cfg = [] if cfg else [_missing("The ADaM configuration (adam.yaml)")]
@@ -1204,9 +1219,7 @@ def build_adrg(package_dir: Path, adam_config: dict, report: dict, *,
     else:
         dependencies.append(_missing("ADaM datasets"))
 
-    conformance = [E.H3("Validator and rule catalogue"), *_validator_part(conf, report),
-                   E.H3("Findings on the ADaM datasets"),
-                   *_findings_part(conf, "adam", sdtm_names, adam_names, "ADaM")]
+    conformance = _conformance_section(pkg, report, "adam", "ADaM")
     sections = [
         _section("introduction", "1 Introduction", *intro),
         _section("protocol", "2 Protocol description", *protocol),

@@ -191,8 +191,8 @@ def adrs_texts(config: AdamConfig, adrs: pd.DataFrame) -> dict[str, VariableText
 
 def adtte_texts(config: AdamConfig, adtte: pd.DataFrame) -> dict[str, VariableText]:
     params = list(config.parameters)
-    methods = " ".join(parameter_method(p) for p in params)
     per_parameter = tuple((p.paramcd, parameter_method(p)) for p in params)
+    methods = " ".join(text for _, text in per_parameter)
     paramcd = _sponsor("CL.ADTTE.PARAMCD", "ADTTE Parameter Code",
                        adtte.get("PARAMCD", pd.Series(dtype=object)),
                        {p.paramcd: p.param for p in params})

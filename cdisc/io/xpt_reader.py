@@ -61,6 +61,10 @@ class Header:
     row_length: int
     data_start: int
 
+    def rows_in(self, size: int) -> int:
+        """Whole observations in a file of `size` bytes (blank padding rows included)."""
+        return (size - self.data_start) // self.row_length if self.row_length else 0
+
 
 def _number(field: bytes, where: str) -> int:
     try:
@@ -172,12 +176,10 @@ class _TextColumn:
         return out[codes]
 
 
-def _blocks(fh: BinaryIO, header: Header, size: int) -> Iterator[tuple[int, np.ndarray]]:
+def _blocks(fh: BinaryIO, header: Header, rows: int) -> Iterator[tuple[int, np.ndarray]]:
     """(first row, 2-D uint8 array of whole observations), block by block. A member header
     on an 80-byte boundary inside the data means a second member: NotVersion5."""
     width = header.row_length
-    data = size - header.data_start
-    rows = data // width if width else 0
     per_block = max(1, BLOCK_BYTES // max(width, 1))
     fh.seek(header.data_start)
     done, offset, tail = 0, header.data_start, b""
@@ -204,13 +206,10 @@ def _has_member_header(buf: bytes, offset: int) -> bool:
     return False
 
 
-def _padding_rows(fh: BinaryIO, header: Header, size: int) -> int:
+def _padding_rows(fh: BinaryIO, header: Header, size: int, rows: int) -> int:
     """Rows at the end that are only the blank padding of the last 80-byte record: padding is
     shorter than a record, so only rows starting in the last record can be padding."""
     width = header.row_length
-    if not width:
-        return 0
-    rows = (size - header.data_start) // width
     drop = 0
     while drop < rows:
         start = header.data_start + (rows - drop - 1) * width
@@ -231,14 +230,13 @@ def read(path: Path, encoding: str = "utf-8") -> tuple[pd.DataFrame, Header]:
     size = path.stat().st_size
     with path.open("rb") as fh:
         header = read_header(fh)
-        padding = _padding_rows(fh, header, size)
+        total = header.rows_in(size)
+        keep = total - _padding_rows(fh, header, size, total)
         texts = {v.name: _TextColumn(encoding) for v in header.variables if not v.numeric}
-        total = (size - header.data_start) // header.row_length if header.row_length else 0
-        keep = total - padding
         # filled block by block: no second copy of the data for joining blocks
         columns = {v.name: np.empty(keep, dtype=np.float64 if v.numeric else object)
                    for v in header.variables}
-        for first, block in _blocks(fh, header, size):
+        for first, block in _blocks(fh, header, total):
             block = block[:max(0, keep - first)]
             rows = slice(first, first + len(block))
             for var in header.variables:

@@ -294,8 +294,9 @@ class Engine:
         tables = {d: pd.concat([self.block_table(d, o) for o in outs], ignore_index=True)
                   for d, outs in outputs.items()}
         # who collected each variable, on which form: before mark_mapped drops the values
-        self.providers = {d: self._providers(outs) for d, outs in outputs.items()}
-        self.pages = {d: self._crf_pages(outs) for d, outs in outputs.items()}
+        forms = {d: self._forms(outs) for d, outs in outputs.items()}
+        self.providers = {d: self._providers(f) for d, f in forms.items()}
+        self.pages = {d: self._crf_pages(f) for d, f in forms.items()}
         self.mark_mapped(outputs, raw)
         del raw
         origins = {d: _merge_origins(outs) for d, outs in outputs.items()}
@@ -475,10 +476,9 @@ class Engine:
                        keys=spec.keys, dataset_class=spec.dataset_class,
                        structure=spec.structure, standard=spec.standard)
 
-    def _providers(self, outs: list[BlockOutput]) -> dict[str, str]:
+    def _providers(self, forms: dict[str, str]) -> dict[str, str]:
         """Variable -> who collected it (the provider of the first form that maps it)."""
-        return {var: self.config.sources[form].provider
-                for var, form in self._forms(outs).items()}
+        return {var: self.config.sources[form].provider for var, form in forms.items()}
 
     @staticmethod
     def _forms(outs: list[BlockOutput]) -> dict[str, str]:
@@ -489,12 +489,12 @@ class Engine:
                 out.setdefault(var, o.block.source)
         return out
 
-    def _crf_pages(self, outs: list[BlockOutput]) -> dict[str, tuple[str, str]]:
+    def _crf_pages(self, forms: dict[str, str]) -> dict[str, tuple[str, str]]:
         """Variable -> (annotated CRF leaf, pages of its form), when the study has an aCRF."""
         crf = self.config.annotated_crf
         if not crf:
             return {}
-        return {var: (ACRF_LEAF, crf["pages"][form]) for var, form in self._forms(outs).items()
+        return {var: (ACRF_LEAF, crf["pages"][form]) for var, form in forms.items()
                 if form in crf["pages"]}
 
     def _built_in_comments(self, domain: str) -> dict[str, str]:

@@ -32,7 +32,7 @@ from dateutil.parser import isoparse
 
 from cdisc.validate.core import Check
 from cdisc.validate.core.codes import factorize as column_factorize
-from cdisc.validate.core.codes import first_rows, object_ids
+from cdisc.validate.core.codes import combine, first_rows, object_ids
 
 __all__ = ["OPERATORS", "OperatorError", "comparand", "run"]
 
@@ -393,11 +393,8 @@ def _key_codes(frame: pd.DataFrame, names: list[str], blank_as_missing: bool = F
         if not blank_as_missing:  # all empties alike ("" and NaN are one value)
             codes = np.where(blank, -1, codes)
         parts.append(codes)
-    combined = pd.factorize(parts[0])[0].astype(np.int64)
-    for codes in parts[1:]:  # pair the codes, renumbered densely after each column
-        codes = pd.factorize(codes)[0].astype(np.int64)
-        width = int(codes.max()) + 1 if len(codes) else 1
-        combined = pd.factorize(combined * width + codes)[0].astype(np.int64)
+    # each column renumbered densely from 0 (blanks' -1 included), then paired
+    combined = combine([pd.factorize(codes)[0] for codes in parts], len(frame))
     if blank_as_missing:
         combined[missing] = -1
     return combined
