@@ -17,7 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SDTM_DATASETS = ["TS", "TA", "TE", "TV", "TI", "DM", "SE", "SV", "EX", "CM", "PR", "AE", "MH",
                  "DS", "DD", "IE", "RS", "LB", "VS", "PC", "PP", "CP", "SUPPQUAL", "RELREC"]
 ADAM_DATASETS = {"ADSL": "Subject-Level Analysis Dataset", "ADRS": "Basic Data Structure",
-                 "ADTTE": "Basic Data Structure"}
+                 "ADTTE": "Basic Data Structure", "ADAE": "Adverse Event Analysis Dataset",
+                 "ADPC": "Basic Data Structure", "ADPP": "Basic Data Structure"}
+# ADAE (ADaM OCCDS) has its own metadata file: ADaM Structure for Adverse Event Analysis v1.0
+ADAE_METADATA = "standards_metadata/adam/ADaM_ADAE_v1.0_Variables.csv"
 # Natural keys of datasets added after the hand-edited ones (which keep their keys column)
 DEFAULT_KEYS = {"CM": "STUDYID USUBJID CMTRT CMSTDTC", "PR": "STUDYID USUBJID PRTRT PRSTDTC",
                 "MH": "STUDYID USUBJID MHCAT MHTERM MHSTDTC",
@@ -99,6 +102,7 @@ def vendor_model(ref: Path) -> None:
 
 def vendor_adam(ref: Path) -> set[str]:
     rows = read_csv(ref / "standards_metadata/adam/ig/v1.3/Variables.csv")
+    rows += read_csv(ref / ADAE_METADATA)
     out, codes = [], set()
     for dataset, structure in ADAM_DATASETS.items():
         order = 0
