@@ -23,6 +23,7 @@ from cdisc.define import StudyInfo
 from cdisc.manifest import write_manifest
 from cdisc.model import Dataset
 from cdisc.adam.build import AdamResult, run_adam
+from cdisc.adam.build import SUPPLEMENTAL as ADAM_SUPPLEMENTAL
 from cdisc.adam.inputs import DOMAINS as ADAM_INPUTS
 from cdisc.sdtm.engine import MappingResult, map_study
 from cdisc.sdtm.mapping import StudyConfig, load_study, study_specs
@@ -254,6 +255,11 @@ def write_adam(folder: Path, result: AdamResult, study: StudyInfo,
     folder.mkdir(parents=True, exist_ok=True)
     write_tables(result.datasets, folder, study, load_specs(), formats, stamp, split_bytes,
                  analyses=tuple(result.analyses))
+    if result.safety_tables:
+        from cdisc.adam.safety_tables import write_safety_tables
+
+        write_safety_tables(list(result.safety_tables), folder / "tables", study.study_name,
+                            list(result.safety_notes))
     if "ADTTE" not in result.datasets:
         return
     adtte = result.datasets["ADTTE"].data
@@ -271,11 +277,22 @@ def adam_study(result: AdamResult, fallback: StudyInfo | None = None) -> StudyIn
     return StudyInfo(studyid, studyid, f"ADaM datasets of {studyid}", studyid)
 
 
+def effective_cutoff(cutoff: str | None, adam_config: Path) -> str | None:
+    """--cutoff when given, else the ADaM configuration's data_cutoff (when there is one)."""
+    if cutoff or not adam_config.is_file():
+        return cutoff
+    from cdisc.adam.config import load_config
+
+    return load_config(adam_config).data_cutoff
+
+
 def run_adam_stage(sdtm_dir: Path, config_path: Path, out_dir: Path,
                    formats: tuple[str, ...] = FORMATS, cutoff: str | None = None,
                    creation_datetime: str | None = None,
                    split_bytes: int = DEFAULT_SPLIT_BYTES) -> AdamResult:
-    """cdisc adam: ADSL/ADRS/ADTTE (+ define.xml, KM summary) into out_dir (atomically)."""
+    """cdisc adam: the ADaM datasets (+ define.xml, KM summary, safety tables) into out_dir
+    (atomically)."""
+    cutoff = effective_cutoff(cutoff, config_path)
     result = run_adam(sdtm_dir, config_path, cutoff)
     stamp = creation_datetime or creation_datetime_of(cutoff, sdtm_define=sdtm_dir / "define.xml")
     with staged_output(out_dir) as tmp:
@@ -312,6 +329,7 @@ def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,
             ) -> tuple[SdtmRun, AdamResult | None, list[str]]:
     """Every stage, into out_dir/sdtm, adam, validation (out_dir replaced atomically)."""
     specs, config, result = map_raw(raw_dir, mapping_dir)
+    cutoff = effective_cutoff(cutoff, mapping_dir / "adam.yaml")
     stamp = creation_datetime_of(cutoff, result.datasets)
     adam = None
     from cdisc.define import Document
@@ -327,7 +345,8 @@ def run_all(raw_dir: Path, mapping_dir: Path, out_dir: Path,
         if adam_config.exists():
             # the SDTM tables as the files just written read back (tested equal to cdisc adam)
             sdtm = {name: as_read_back(ds) for name, ds in result.datasets.items()
-                    if name in (*ADAM_INPUTS, "SUPPDM")} if "xpt" in formats else None
+                    if name in (*ADAM_INPUTS, *ADAM_SUPPLEMENTAL)} if "xpt" in formats \
+                else None
             adam = run_adam(tmp / "sdtm", adam_config, cutoff, sdtm)
             del sdtm
             write_adam(tmp / "adam", adam, study_info(config, (Document(*ADRG),)), formats,

@@ -61,21 +61,14 @@ PACKAGE_LEVEL = ("DEFINE", "STUDY")  # findings about the package, not one datas
 DATASET_MENTION = re.compile(
     r"\b([A-Z][A-Z0-9]{1,7})(?=\.[A-Z]|\s+(?:PARAMCD|records?|dataset)\b)")
 POPULATION_FLAG = re.compile(r"^(ENRL|SCRN|RAND|ITT|FAS|SAF|EFF|PPROT|COMPL|COMP\d{2})FL$")
-# the adam.yaml settings each population flag depends on (cdisc/adam/adsl.py)
-FLAG_SETTINGS = {"SAFFL": ("treatment.exposure",),
-                 "EFFFL": ("populations.efficacy_requires_assessment", "response.dataset",
-                           "response.where")}
-# the adam.yaml response keys each ADRS parameter of cdisc/adam/adrs.py is derived from
-ADRS_SETTINGS = {
-    "OVR": ("response.dataset", "response.where", "response.variable", "response.hierarchy",
-            "response.not_evaluable"),
-    "BOR": ("response.hierarchy", "response.progression", "response.stop_at"),
-    "CRCRI": ("response.responders", "response.progression", "response.stop_at"),
-    "ORR": ("response.overall_responders", "response.progression", "response.stop_at"),
-}
+# the adam.yaml response keys the per-assessment ADRS parameter is derived from; a
+# per-subject parameter is response.subject_parameters.<PARAMCD> with these two
+ASSESSMENT_SETTINGS = ("response.dataset", "response.where", "response.variable",
+                       "response.hierarchy", "response.not_evaluable")
+SUBJECT_PARAMETER_SETTINGS = ("response.progression", "response.stop_at", "response.population")
 # adam.yaml sections that feed ADSL, with where each names its SDTM dataset
-ADSL_SECTIONS = ("treatment", "age_groups", "death", "alive_evidence", "intercurrent",
-                 "end_of_study", "populations")
+ADSL_SECTIONS = ("treatment", "first_dates", "age_groups", "death", "alive_evidence",
+                 "intercurrent", "end_of_study", "populations")
 DEATH_IMPUTATION = {
     "first": "imputed to the first day of the month, or to 1 January when the month is "
              "missing too (DTHDTF = D or M)",
@@ -878,7 +871,10 @@ def _populations_part(adam_cfg: dict, define: DefineInfo, adam: _Folder
     if adsl is not None:
         flags = [v for v, _, _ in adsl.methods if POPULATION_FLAG.match(v)]
     if got is not None:
-        flags += [c for c in got[0].columns if POPULATION_FLAG.match(c) and c not in flags]
+        configured = set((adam_cfg.get("populations") or {}) if isinstance(adam_cfg, dict)
+                         else ())
+        flags += [c for c in got[0].columns if (POPULATION_FLAG.match(c) or c in configured)
+                  and c not in flags]
     parts = []
     if not flags:
         parts.append(_missing("ADSL population flags"))
@@ -886,8 +882,9 @@ def _populations_part(adam_cfg: dict, define: DefineInfo, adam: _Folder
         rows = []
         for flag in flags:
             method = next((m for v, _, m in (adsl.methods if adsl else []) if v == flag), "")
-            settings = [f"{key}: {_plain(_get(adam_cfg, key))}"
-                        for key in FLAG_SETTINGS.get(flag, ()) if _get(adam_cfg, key) is not None]
+            key = f"populations.{flag}"
+            settings = [f"{key}: {_plain(_get(adam_cfg, key))}"] \
+                if _get(adam_cfg, key) is not None else []
             yes = (sum(1 for v in _text_column(got[0], flag) if v == "Y")
                    if got is not None and flag in got[0].columns else None)
             rows.append([flag, method or f"definition {NOT_PROVIDED} in adam/define.xml",
@@ -913,13 +910,12 @@ def _treatment_part(adam_cfg: dict) -> list[html.HtmlElement]:
     if "name" in treatment:
         rows.append(["treatment.name", "TRT01P/TRT01A of treated subjects",
                      _plain(treatment["name"])])
-    for key, what in (("exposure", "first/last dose (TRTSDT(M), TRTEDT(M))"),
-                      ("lymphodepletion", "lymphodepletion start (LDSTDT)")):
-        spec = treatment.get(key)
-        if isinstance(spec, dict):
-            rows.append([f"treatment.{key}", what, f"{spec.get('dataset', NOT_PROVIDED)} "
-                         f"where {_filter_text(spec.get('where'))}"])
-    for key in sorted(set(treatment) - {"name", "exposure", "lymphodepletion"}):
+    spec = treatment.get("exposure")
+    if isinstance(spec, dict):
+        rows.append(["treatment.exposure", "first/last dose (TRTSDT(M), TRTEDT(M))",
+                     f"{spec.get('dataset', NOT_PROVIDED)} where "
+                     f"{_filter_text(spec.get('where'))}"])
+    for key in sorted(set(treatment) - {"name", "exposure"}):
         rows.append([f"treatment.{key}", "", _plain(treatment[key])])
     return [_table(["Setting", "Used for", "Value"], rows, table_id="treatment")]
 
@@ -937,7 +933,11 @@ def _adrs_part(adam_cfg: dict, define: DefineInfo, adam: _Folder) -> list[html.H
         seen.setdefault(code, [label, 0])[1] += 1
     rows = []
     for code, (label, n) in seen.items():
-        keys = ADRS_SETTINGS.get(code, ())
+        subject = isinstance(response, dict) and code in (response.get("subject_parameters")
+                                                          or {})
+        keys = (f"response.subject_parameters.{code}", *SUBJECT_PARAMETER_SETTINGS) \
+            if subject else ASSESSMENT_SETTINGS if isinstance(response, dict) and code == \
+            response.get("paramcd", "OVR") else ()
         text = "; ".join(f"{k} = {_describe_setting(k, _get(adam_cfg, k))}" for k in keys
                          if _get(adam_cfg, k) is not None)
         rows.append([code, label, n, text or "the ADaM configuration does not describe this "
@@ -1094,6 +1094,11 @@ def _other_settings_part(adam_cfg: dict) -> list[html.HtmlElement]:
             rows.append([f"alive_evidence[{n}]", "LSTALVDT (latest of these dates)",
                          f"{_plain(src.get('dataset'))}.{_plain(src.get('date'))}"
                          + (f" where {_filter_text(src['where'])}" if src.get("where") else "")])
+    for name, spec in (adam_cfg.get("first_dates") or {}).items():
+        if isinstance(spec, dict):
+            rows.append([f"first_dates.{name}", name,
+                         f"{_plain(spec.get('dataset'))}.{_plain(spec.get('date'))} where "
+                         f"{_filter_text(spec.get('where'))}"])
     for name, spec in (adam_cfg.get("intercurrent") or {}).items():
         if isinstance(spec, dict):
             rows.append([f"intercurrent.{name}", name,
@@ -1132,10 +1137,12 @@ def _dependencies(adam_cfg: dict, define: DefineInfo, names: list[str], known: s
                     add(g.name, source, f"adam/define.xml: method of {', '.join(variables)}")
     cfg = adam_cfg if isinstance(adam_cfg, dict) else {}
     treatment = cfg.get("treatment") or {}
-    for key in ("exposure", "lymphodepletion"):
-        spec = treatment.get(key) if isinstance(treatment, dict) else None
+    spec = treatment.get("exposure") if isinstance(treatment, dict) else None
+    if isinstance(spec, dict):
+        add("ADSL", spec.get("dataset"), "adam.yaml: treatment.exposure")
+    for name, spec in (cfg.get("first_dates") or {}).items():
         if isinstance(spec, dict):
-            add("ADSL", spec.get("dataset"), f"adam.yaml: treatment.{key}")
+            add("ADSL", spec.get("dataset"), f"adam.yaml: first_dates.{name}")
     for src in cfg.get("alive_evidence") or []:
         if isinstance(src, dict):
             add("ADSL", src.get("dataset"), "adam.yaml: alive_evidence")
@@ -1145,9 +1152,10 @@ def _dependencies(adam_cfg: dict, define: DefineInfo, names: list[str], known: s
     response = cfg.get("response")
     if isinstance(response, dict) and response.get("dataset"):
         add("ADRS", response["dataset"], "adam.yaml: response.dataset")
-        if _get(cfg, "populations.efficacy_requires_assessment"):
-            add("ADSL", response["dataset"],
-                "adam.yaml: populations.efficacy_requires_assessment (response.dataset)")
+        for flag, rule in (cfg.get("populations") or {}).items():
+            if isinstance(rule, dict) and rule.get("assessed_after"):
+                add("ADSL", response["dataset"],
+                    f"adam.yaml: populations.{flag}.assessed_after (response.dataset)")
     for code, spec in (cfg.get("parameters") or {}).items():
         if not isinstance(spec, dict):
             continue

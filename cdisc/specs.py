@@ -222,6 +222,10 @@ def _placeholder_regex(name: str) -> str:
     return f"^{out}$"
 
 
+# the SDTM domain an ADaM dataset's records come from: its variables may be copied as they are
+ADAM_PARENT = {"ADAE": "AE", "ADPC": "PC", "ADPP": "PP"}
+
+
 @dataclass(frozen=True)
 class AdamVariable:
     name: str
@@ -257,12 +261,12 @@ def adam_variable(specs: Specs, dataset: str, name: str,
             return AdamVariable(name, carried.label, carried.type, "Perm", f"ADSL.{name}")
         except SpecError:
             pass
-    dm = specs.dataset("DM")
-    if dm.has_variable(name):
-        v = dm.variable(name)
-        return AdamVariable(name, v.label, v.type, "Perm", f"DM.{name}")
-    raise SpecError(f"{dataset}.{name} is neither an ADaMIG {ds.name} variable, a DM variable, "
-                    "nor listed in specs/adam/sponsor_variables.csv")
+    for domain in (ADAM_PARENT.get(dataset), "DM"):  # a copy of an SDTM variable
+        if domain and specs.dataset(domain).has_variable(name):
+            v = specs.dataset(domain).variable(name)
+            return AdamVariable(name, v.label, v.type, "Perm", f"{domain}.{name}")
+    raise SpecError(f"{dataset}.{name} is neither an ADaMIG {ds.name} variable, a copy of an "
+                    "SDTM variable, nor listed in specs/adam/sponsor_variables.csv")
 
 
 @lru_cache(maxsize=2)

@@ -16,7 +16,7 @@ def demo_out(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("run") / "out"
     result = CliRunner().invoke(main, ["run", "--out", str(out)], catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    assert "CR + CRi rate (treated subjects):" in result.output
+    assert "CR + CRi rate (EFFFL = Y): 16/40 = 40.0%" in result.output
     return out
 
 

@@ -129,7 +129,10 @@ def test_no_post_baseline_assessment(result) -> None:
     assert (pfs["AVAL"], pfs["CNSR"], pfs["ADT"], pfs["CNSDTDSC"], pfs["SRCVAR"]) == \
         (1.0, 2.0, sas("2021-01-10"), "NO POST-BASELINE RESPONSE ASSESSMENT", "")
     adsl = result.datasets["ADSL"].data.set_index("USUBJID")
-    assert adsl.loc["F", "EFFFL"] == "N" and adsl.loc["F", "SAFFL"] == "Y"
+    # the efficacy population is every infused subject: F counts, as a non-responder
+    assert adsl.loc["F", "EFFFL"] == "Y" and adsl.loc["F", "SAFFL"] == "Y"
+    adrs = result.datasets["ADRS"].data.set_index(["USUBJID", "PARAMCD"])
+    assert adrs.loc[("F", "CRCRI"), "AVALC"] == "N" and adrs.loc[("F", "BOR"), "AVALC"] == "NE"
 
 
 def test_events_after_the_cutoff() -> None:
@@ -151,8 +154,8 @@ def test_best_response_and_rates(result) -> None:
     assert bor == {"A": "CR", "B": "CR", "C": "CR", "D": "PR", "E": "SD", "F": "NE", "G": "SD"}
     crcri = a[a["PARAMCD"] == "CRCRI"].set_index("USUBJID")["AVALC"]
     assert "".join(crcri[s] for s in SUBJECTS) == "YYYNNNN"
-    code, x, n, rate, lo, hi = result.rates[0]
-    assert (code, x, n) == ("CRCRI", 3, 7)
+    name, flag, x, n, rate, lo, hi = result.rates[0]
+    assert (name, flag, x, n) == ("CR + CRi rate", "EFFFL", 3, 7)
     # exact Clopper-Pearson for 3/7: 0.0990 to 0.8159
     assert round(lo, 4) == 0.099 and round(hi, 4) == 0.8159
 
@@ -194,3 +197,78 @@ def test_properties_on_random_histories(assessments, death_day, hsct_day) -> Non
     responders = {r for r, d in assessments if r in ("CR", "CRi")}
     assert ("DOR" in set(t["PARAMCD"])) <= bool(responders)
     assert set(t["PARAMCD"]) >= {"OS", "PFS"}
+
+
+def test_event_free_survival(result) -> None:
+    # A: CR on 2021-02-08 (day 30, within the 42 days), dies 2021-03-01 -> event DEATH, 51
+    efs = row(result, "A", "EFS")
+    assert (efs["AVAL"], efs["CNSR"], efs["EVNTDESC"]) == (51.0, 0.0, "DEATH")
+    # D: PR then PD, no CR/CRi/MLFS by day 42 -> induction failure on day 1 at TRTSDT
+    efs = row(result, "D", "EFS")
+    assert (efs["AVAL"], efs["CNSR"], efs["ADT"], efs["EVNTDESC"], efs["SRCVAR"]) == \
+        (1.0, 0.0, sas("2021-01-10"), "INDUCTION FAILURE", "TRTSDT")
+    # B: CR then relapse on 2021-05-10 (120 days after 01-10) -> 121
+    efs = row(result, "B", "EFS")
+    assert (efs["AVAL"], efs["CNSR"], efs["EVNTDESC"]) == (121.0, 0.0, "RELAPSE OR PROGRESSION")
+    # RFS from the first CR: B 2021-02-08 -> 2021-05-10 is 91 days, AVAL 92
+    rfs = row(result, "B", "RFS")
+    assert (rfs["AVAL"], rfs["CNSR"]) == (92.0, 0.0)
+
+
+def test_pfs_sensitivity_ignores_the_transplant(result) -> None:
+    # C: HSCT 2021-03-20 censors PFS at the last assessment before it (03-10, CNSR 3); the
+    # sensitivity parameter runs on to the relapse on 2021-06-01 (142 days: AVAL 143)
+    assert (row(result, "C", "PFS")["CNSR"], row(result, "C", "PFS")["ADT"]) == \
+        (3.0, sas("2021-03-10"))
+    sens = row(result, "C", "PFSSENS")
+    assert (sens["AVAL"], sens["CNSR"], sens["ADT"]) == (143.0, 0.0, sas("2021-06-01"))
+
+
+def test_a_parameter_needs_its_start_censoring(tmp_path) -> None:
+    import yaml
+
+    from cdisc.errors import SpecError
+
+    raw = yaml.safe_load((DEMO_MAPPING_DIR / "adam.yaml").read_text(encoding="utf-8"))
+    raw["parameters"]["OS"]["censors"] = raw["parameters"]["OS"]["censors"][:1]
+    path = tmp_path / "adam.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(SpecError) as err:
+        load_config(path)
+    assert "parameters.OS.censors: a 'source: START' censoring is required" in str(err.value)
+
+
+def test_records_follow_the_declared_keys(result) -> None:
+    a = result.datasets["ADRS"].data
+    c = a[a["USUBJID"] == "C"]
+    # keys STUDYID USUBJID PARAMCD ADT ASEQ: parameters alphabetically, assessments by date
+    assert c["PARAMCD"].tolist() == ["BOR", "CRCRI", "ORR", "OVR", "OVR", "OVR"]
+    assert c["ASEQ"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    assert c["ADT"].tolist()[3:] == [sas("2021-02-08"), sas("2021-03-10"), sas("2021-06-01")]
+    assert (c["TRTA"] == "CAR-T").all() and (a["AVISIT"] == a["VISIT"]).all()
+    t = result.datasets["ADTTE"].data
+    assert t.loc[t["USUBJID"] == "A", "PARAMCD"].tolist() == \
+        ["DOR", "EFS", "OS", "PFS", "PFSSENS", "RFS"]
+
+
+def test_data_cutoff_from_the_configuration(tmp_path) -> None:
+    import yaml
+
+    from cdisc.adam.build import run_adam
+    from cdisc.errors import SpecError
+
+    raw = yaml.safe_load((DEMO_MAPPING_DIR / "adam.yaml").read_text(encoding="utf-8"))
+    raw["data_cutoff"] = "2021-04-30"
+    path = tmp_path / "adam.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert load_config(path).data_cutoff == "2021-04-30"
+    cut = run_adam(tmp_path, path, None, sdtm())
+    assert row(cut, "G", "OS")["CNSR"] == 1.0  # the death on 2021-06-01 is after the cut
+    assert cut.datasets["ADSL"].data["DCUTDT"].eq(sas("2021-04-30")).all()
+    # the command line's --cutoff wins
+    later = run_adam(tmp_path, path, "2021-12-31", sdtm())
+    assert row(later, "G", "OS")["CNSR"] == 0.0
+    raw["data_cutoff"] = "30/04/2021"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(SpecError, match="data_cutoff: '30/04/2021' is not a YYYY-MM-DD date"):
+        load_config(path)

@@ -55,8 +55,14 @@ def recist_config(tmp_path: Path) -> Path:
     config = yaml.safe_load((PILOT / "adam.yaml").read_text())
     config["response"] = {"dataset": "RS", "where": {"RSTESTCD": "OVRLRESP"},
                           "variable": "RSSTRESC", "hierarchy": ["CR", "PR", "SD", "PD", "NE"],
-                          "responders": ["CR", "PR"], "overall_responders": ["CR", "PR"],
-                          "progression": ["PD"], "not_evaluable": ["NE"]}
+                          "progression": ["PD"], "not_evaluable": ["NE"],
+                          "population": "SAFFL",
+                          "subject_parameters": {
+                              "BOR": {"param": "Best Overall Response", "best": True},
+                              "CRCRI": {"param": "CR or PR Achieved", "achieved": ["CR", "PR"],
+                                        "rate": "objective response rate"}},
+                          "adsl": {"FCRCRIDT": {"parameter": "CRCRI", "variable": "ADT",
+                                                "where": {"AVALC": "Y"}}}}
     progression = {"source": "ADRS", "where": {"PARAMCD": "OVR", "AVALC": ["PD"]},
                    "description": "DISEASE PROGRESSION"}
     death = {"source": "ADSL", "date": "DTHDT", "description": "DEATH"}
@@ -68,7 +74,8 @@ def recist_config(tmp_path: Path) -> Path:
         "censors": [last, {"source": "START", "cnsr": 2, "description": "NO ASSESSMENT"}]}
     config["parameters"]["DOR"] = {
         "param": "Duration of Response (days)", "start": "FCRCRIDT",
-        "events": [progression, death], "censors": [last]}
+        "events": [progression, death],
+        "censors": [last, {"source": "START", "cnsr": 2, "description": "NO ASSESSMENT"}]}
     path = tmp_path / "adam_recist.yaml"
     path.write_text(yaml.safe_dump(json.loads(json.dumps(config))))  # no shared nodes
     return path

@@ -357,12 +357,15 @@ def test_adrg_introduction_has_adamig_and_ct(package: Path, adrg: html.HtmlEleme
 def test_adrg_populations_count_the_adsl_flags(package: Path, adrg: html.HtmlElement) -> None:
     adsl, _ = read_xpt(package / "adam" / "adsl.xpt")
     rows = {row[0]: row for row in table_rows(adrg, "populations")}
-    assert set(rows) == {"ENRLFL", "SAFFL", "EFFFL"}
+    assert set(rows) == {"ENRLFL", "TRTFL", "SAFFL", "EFFFL"}
     for flag, row in rows.items():
         assert row[3] == str(int((adsl[flag] == "Y").sum())), flag
         assert row[4] == str(len(adsl))
-    assert "populations.efficacy_requires_assessment: true" in rows["EFFFL"][2]
-    assert rows["ENRLFL"][2] == "the ADaM configuration states nothing for this flag"
+    # 42 enrolled, 42 treated (2 with lymphodepletion only), 40 infused, all infused efficacy
+    assert [rows[f][3] for f in ("ENRLFL", "TRTFL", "SAFFL", "EFFFL")] == ["42", "42", "40",
+                                                                          "40"]
+    assert "populations.TRTFL: " in rows["TRTFL"][2] and "LDSTDT" in rows["TRTFL"][2]
+    assert rows["TRTFL"][1] == "Y when any of LDSTDT, TRTSDT is populated, else N."
 
 
 def test_adrg_lists_every_adtte_parameter_with_its_configured_sources(
@@ -395,8 +398,10 @@ def test_adrg_response_parameters_and_imputation(package: Path, adam_config: dic
     assert set(rows) == set(adrs["PARAMCD"])
     for code, row in rows.items():
         assert row[2] == str(int((adrs["PARAMCD"] == code).sum()))
-    assert "response.responders = " + ", ".join(adam_config["response"]["responders"]) \
-        in rows["CRCRI"][3]
+    crcri = adam_config["response"]["subject_parameters"]["CRCRI"]
+    assert "response.subject_parameters.CRCRI = " in rows["CRCRI"][3]
+    assert all(v in rows["CRCRI"][3] for v in crcri["achieved"])
+    assert "response.population = EFFFL" in rows["CRCRI"][3]
     assert "response.where = RSTESTCD = OVRLRESP" in rows["OVR"][3]
     imputation = {row[0]: row for row in table_rows(adrg, "imputation")}
     assert imputation["death.impute"][2].startswith(adam_config["death"]["impute"])

@@ -1,6 +1,7 @@
-"""ADRS: the investigator's overall response per assessment (PARAMCD OVR) and per-subject
-derived parameters: best overall response (BOR), CR or CRi achieved (CRCRI, dated at the first
-CR/CRi), overall response (ORR)."""
+"""ADRS: the investigator's overall response per assessment (the configured assessment
+parameter, OVR in the demo) and the per-subject parameters adam.yaml `response.subject_parameters`
+defines: a best overall response (`best: true`) or a response achieved (`achieved: [values]`,
+dated at the first such assessment), e.g. BOR, CRCRI, ORR."""
 
 from __future__ import annotations
 
@@ -9,12 +10,22 @@ import pandas as pd
 
 from cdisc.adam.inputs import to_date, where_mask
 
-PARAMS = {
-    "OVR": "Overall Response by Investigator",
-    "BOR": "Best Overall Response by Investigator",
-    "CRCRI": "CR or CRi Achieved",
-    "ORR": "Overall Response Achieved",
-}
+DEFAULT_ASSESSMENT = ("OVR", "Overall Response by Investigator")
+
+
+def assessment_parameter(response: dict) -> tuple[str, str]:
+    """(PARAMCD, PARAM) of the per-assessment records."""
+    return (str(response.get("paramcd", DEFAULT_ASSESSMENT[0])),
+            str(response.get("param", DEFAULT_ASSESSMENT[1])))
+
+
+def parameter_names(response: dict) -> dict[str, str]:
+    """PARAMCD -> PARAM of every ADRS parameter, in ADRS order."""
+    code, name = assessment_parameter(response)
+    out = {code: name}
+    for paramcd, spec in (response.get("subject_parameters") or {}).items():
+        out[str(paramcd)] = str(spec.get("param", paramcd))
+    return out
 
 
 def study_day(adt: pd.Series, start: pd.Series) -> pd.Series:
@@ -40,8 +51,7 @@ def derive_ovr(adsl: pd.DataFrame, rs: pd.DataFrame, response: dict,
     ovr = ovr[ovr["USUBJID"].isin(adsl["USUBJID"])].copy()
     rank = {v: float(i) for i, v in enumerate(hierarchy, start=1)}
     ovr["AVAL"] = ovr["AVALC"].map(rank).astype("float64")
-    ovr["PARAMCD"] = "OVR"
-    ovr["PARAM"] = PARAMS["OVR"]
+    ovr["PARAMCD"], ovr["PARAM"] = assessment_parameter(response)
     ctx = ovr[["USUBJID"]].merge(adsl[["USUBJID", "TRTSDT", *stop_at]], on="USUBJID",
                                  how="left").set_index(ovr.index)
     ovr["ADY"] = study_day(ovr["ADT"], ctx["TRTSDT"])
@@ -57,55 +67,72 @@ def derive_ovr(adsl: pd.DataFrame, rs: pd.DataFrame, response: dict,
     return ovr
 
 
-def derive_bor(adsl: pd.DataFrame, ovr: pd.DataFrame, hierarchy: list[str]) -> pd.DataFrame:
-    """BOR: the best AVAL among ANL01FL assessments, dated at its first occurrence; treated
-    subjects without any such assessment get NE with no date."""
+def derive_bor(population: pd.DataFrame, ovr: pd.DataFrame, hierarchy: list[str],
+               paramcd: str, param: str) -> pd.DataFrame:
+    """The best AVAL among ANL01FL assessments, dated at its first occurrence; subjects of the
+    population without any such assessment get NE with no date."""
     used = ovr[ovr["ANL01FL"] == "Y"].sort_values(["USUBJID", "AVAL", "ADT"], kind="stable")
     best = used.drop_duplicates("USUBJID")[["USUBJID", "AVAL", "AVALC", "ADT", "RSSEQ"]]
-    treated = adsl.loc[adsl["SAFFL"] == "Y", ["USUBJID"]]
-    bor = treated.merge(best, on="USUBJID", how="left")
+    bor = population.merge(best, on="USUBJID", how="left")
     ne = "NE" if "NE" in hierarchy else hierarchy[-1]
     missing = bor["AVALC"].isna()
     bor.loc[missing, "AVALC"] = ne
     bor.loc[missing, "AVAL"] = float(hierarchy.index(ne) + 1)
-    return bor.assign(PARAMCD="BOR", PARAM=PARAMS["BOR"])
+    return bor.assign(PARAMCD=paramcd, PARAM=param)
 
 
-def derive_achieved(adsl: pd.DataFrame, ovr: pd.DataFrame, values: list[str],
-                    paramcd: str) -> pd.DataFrame:
-    """Y/N (AVAL 1/0) per treated subject: any ANL01FL assessment in `values`; ADT = the first."""
+def derive_achieved(population: pd.DataFrame, ovr: pd.DataFrame, values: list[str],
+                    paramcd: str, param: str) -> pd.DataFrame:
+    """Y/N (AVAL 1/0) per subject of the population: any ANL01FL assessment in `values`;
+    ADT = the first."""
     hit = ovr[(ovr["ANL01FL"] == "Y") & ovr["AVALC"].isin(values)]
     first = hit.sort_values(["USUBJID", "ADT"], kind="stable").drop_duplicates("USUBJID")
-    treated = adsl.loc[adsl["SAFFL"] == "Y", ["USUBJID"]]
-    out = treated.merge(first[["USUBJID", "ADT", "RSSEQ"]], on="USUBJID", how="left")
+    out = population.merge(first[["USUBJID", "ADT", "RSSEQ"]], on="USUBJID", how="left")
     yes = out["ADT"].notna()
     return out.assign(AVALC=np.where(yes, "Y", "N"), AVAL=yes.astype("float64"),
-                      PARAMCD=paramcd, PARAM=PARAMS[paramcd])
+                      PARAMCD=paramcd, PARAM=param)
+
+
+def response_population(adsl: pd.DataFrame, response: dict) -> pd.DataFrame:
+    """USUBJID of the subjects the per-subject parameters and rates are for."""
+    flag = str(response["population"])
+    return adsl.loc[adsl[flag] == "Y", ["USUBJID"]]
+
+
+def derive_subject_parameter(population: pd.DataFrame, ovr: pd.DataFrame, response: dict,
+                             paramcd: str, spec: dict) -> pd.DataFrame:
+    param = str(spec.get("param", paramcd))
+    if spec.get("best"):
+        return derive_bor(population, ovr, list(response["hierarchy"]), paramcd, param)
+    return derive_achieved(population, ovr, [str(v) for v in spec["achieved"]], paramcd, param)
 
 
 def build_adrs(adsl: pd.DataFrame, rs: pd.DataFrame, response: dict) -> pd.DataFrame:
     stop_at = [c for c in response.get("stop_at", []) if c in adsl.columns]
     ovr = derive_ovr(adsl, rs, response, stop_at)
-    parts = [ovr, derive_bor(adsl, ovr, list(response["hierarchy"])),
-             derive_achieved(adsl, ovr, list(response.get("responders", [])), "CRCRI"),
-             derive_achieved(adsl, ovr, list(response.get("overall_responders", [])), "ORR")]
+    population = response_population(adsl, response)
+    parts = [ovr] + [derive_subject_parameter(population, ovr, response, str(code), spec)
+                     for code, spec in (response.get("subject_parameters") or {}).items()]
     adrs = pd.concat(parts, ignore_index=True)
     adrs = adrs.merge(adsl[["USUBJID", "TRTSDT"]], on="USUBJID", how="left")
     adrs["ADY"] = study_day(adrs["ADT"], adrs["TRTSDT"])
-    order = {p: i for i, p in enumerate(PARAMS)}
-    adrs["__p"] = adrs["PARAMCD"].map(order)
-    adrs = adrs.sort_values(["USUBJID", "__p", "ADT", "RSSEQ"], kind="stable",
-                            na_position="last").drop(columns="__p").reset_index(drop=True)
+    # the order of the dataset's keys (USUBJID, PARAMCD, ADT, ASEQ): ASEQ numbers that order
+    adrs = adrs.sort_values(["USUBJID", "PARAMCD", "ADT", "RSSEQ"], kind="stable",
+                            na_position="last").reset_index(drop=True)
+    adrs["AVISIT"] = adrs["VISIT"].fillna("").astype(object)
+    adrs["AVISITN"] = adrs["VISITNUM"].astype("float64")
     adrs["ASEQ"] = adrs.groupby("USUBJID").cumcount().astype("float64") + 1
     for col in ("ANL01FL", "ANL02FL", "VISIT"):
         adrs[col] = adrs[col].fillna("").astype(object)
     return adrs
 
 
-def first_cr_cri_date(adrs: pd.DataFrame) -> pd.Series:
-    """FCRCRIDT per subject (indexed by USUBJID)."""
-    hit = adrs[(adrs["PARAMCD"] == "CRCRI") & (adrs["AVALC"] == "Y")]
-    return hit.set_index("USUBJID")["ADT"]
+def subject_values(adrs: pd.DataFrame, spec: dict) -> pd.Series:
+    """An ADSL variable from ADRS (adam.yaml response.adsl): the `variable` of the subject's
+    record of `parameter` that the filter selects, indexed by USUBJID."""
+    rows = adrs[adrs["PARAMCD"] == str(spec["parameter"])]
+    rows = rows[where_mask(rows, spec.get("where") or {}, "ADRS")]
+    return rows.drop_duplicates("USUBJID").set_index("USUBJID")[str(spec["variable"])]
 
 
 def response_rate(adrs: pd.DataFrame, paramcd: str, population: pd.Index,

@@ -48,9 +48,16 @@ def derive_agegr1(adsl: pd.DataFrame, groups: list[dict]) -> pd.DataFrame:
     return adsl.assign(AGEGR1=label, AGEGR1N=number)
 
 
-def derive_trt01(adsl: pd.DataFrame) -> pd.DataFrame:
-    """TRT01P = DM.ARM, TRT01A = DM.ACTARM (single period, single arm)."""
-    return adsl.assign(TRT01P=adsl.get("ARM", ""), TRT01A=adsl.get("ACTARM", ""))
+def derive_trt01(adsl: pd.DataFrame, arm_order: list[str]) -> pd.DataFrame:
+    """TRT01P = DM.ARM, TRT01A = DM.ACTARM (single period); TRT01PN/TRT01AN: the position of
+    ARMCD/ACTARMCD in the configured arm order (dose cohorts from the lowest), when given."""
+    blank = pd.Series("", index=adsl.index, dtype=object)
+    adsl = adsl.assign(TRT01P=adsl.get("ARM", blank), TRT01A=adsl.get("ACTARM", blank))
+    if not arm_order:
+        return adsl
+    rank = {str(code): float(i) for i, code in enumerate(arm_order, start=1)}
+    return adsl.assign(TRT01PN=adsl.get("ARMCD", blank).map(rank).astype("float64"),
+                       TRT01AN=adsl.get("ACTARMCD", blank).map(rank).astype("float64"))
 
 
 def derive_trt_dates(adsl: pd.DataFrame, ex: pd.DataFrame, spec: dict) -> pd.DataFrame:
@@ -79,8 +86,8 @@ def derive_trtdurd(adsl: pd.DataFrame) -> pd.DataFrame:
 
 def derive_first_date(adsl: pd.DataFrame, sdtm: dict[str, pd.DataFrame], name: str, spec: dict,
                       after: str | None = None) -> pd.DataFrame:
-    """A first-date variable (LDSTDT, HSCTDT, NACTDT): earliest complete date of the
-    configured records, on or after an ADSL date when `after` is given."""
+    """A first-date variable (adam.yaml first_dates, intercurrent): earliest complete date of
+    the configured records, on or after an ADSL date when `after` is given."""
     dataset = spec["dataset"]
     found = _dates_of(sdtm.get(dataset, pd.DataFrame()), spec, dataset, spec["date"])
     if after is not None:
@@ -89,19 +96,44 @@ def derive_first_date(adsl: pd.DataFrame, sdtm: dict[str, pd.DataFrame], name: s
     return adsl.assign(**{name: _per_subject(adsl, found.groupby("USUBJID")["date"].min())})
 
 
-def derive_population_flags(adsl: pd.DataFrame, rs: pd.DataFrame, response: dict,
-                            efficacy_requires_assessment: bool = True) -> pd.DataFrame:
-    """ENRLFL: enrolled (an arm was assigned); SAFFL: received any study treatment (TRTSDT);
-    EFFFL: SAFFL and at least one response assessment after the first dose."""
-    enrl = np.where(adsl.get("ARMCD", pd.Series("", index=adsl.index)).astype(str) != "", "Y",
-                    "N")
-    saf = np.where(adsl["TRTSDT"].notna(), "Y", "N")
-    assessed = _dates_of(rs, response, "RS", response.get("date", "RSDTC"))
-    assessed = assessed.merge(adsl[["USUBJID", "TRTSDT"]], on="USUBJID")
-    post = set(assessed.loc[assessed["date"] > assessed["TRTSDT"], "USUBJID"])
-    eff = np.where((saf == "Y") & (adsl["USUBJID"].isin(post) | (not efficacy_requires_assessment)),
-                   "Y", "N")
-    return adsl.assign(ENRLFL=enrl, SAFFL=saf, EFFFL=eff)
+def derive_population_flags(adsl: pd.DataFrame, rs: pd.DataFrame, populations: dict,
+                            response: dict) -> pd.DataFrame:
+    """One Y/N flag per configured population: Y when every `populated` ADSL variable is
+    populated, at least one `any_populated` variable is, and, with `assessed_after: VAR`, a
+    response assessment is dated after that ADSL date."""
+    flags = {}
+    assessed = _dates_of(rs, response, "RS", response.get("date", "RSDTC")) if response \
+        else pd.DataFrame(columns=["USUBJID", "date"])
+    for name, rule in populations.items():
+        hit = pd.Series(True, index=adsl.index)
+        for var in rule.get("populated") or []:
+            hit &= _populated(adsl[var])
+        if rule.get("any_populated"):
+            hit &= np.logical_or.reduce([_populated(adsl[v]) for v in rule["any_populated"]])
+        if rule.get("assessed_after"):
+            after = assessed["USUBJID"].map(adsl.set_index("USUBJID")[rule["assessed_after"]])
+            post = set(assessed.loc[after.notna() & (assessed["date"] > after), "USUBJID"])
+            hit &= adsl["USUBJID"].isin(post)
+        flags[name] = np.where(hit, "Y", "N")
+    return adsl.assign(**flags)
+
+
+def _populated(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return values.notna()
+    return values.fillna("").astype(str).str.strip() != ""
+
+
+def derive_death_within(adsl: pd.DataFrame, start: str, windows: dict[str, int]
+                        ) -> pd.DataFrame:
+    """Per configured flag, Y when DTHDT is no more than n days after the ADSL start date
+    (DTHDT - start <= n), N when the subject has the start date and no such death, blank
+    without a start date."""
+    gap = (adsl["DTHDT"] - adsl[start]).dt.days
+    flags = {name: np.where(adsl[start].isna(), "", np.where(gap.notna() & (gap <= int(days)),
+                                                             "Y", "N"))
+             for name, days in windows.items()}
+    return adsl.assign(**flags)
 
 
 def derive_lstalvdt(adsl: pd.DataFrame, sdtm: dict[str, pd.DataFrame], sources: list[dict],
@@ -164,21 +196,20 @@ def build_adsl(sdtm: dict[str, pd.DataFrame], config: AdamConfig,
     dm = sdtm["DM"]
     adsl = base_from_dm(dm)
     adsl = derive_agegr1(adsl, config.get("age_groups", []))
-    adsl = derive_trt01(adsl)
     treatment = config.get("treatment")
+    adsl = derive_trt01(adsl, list(treatment.get("arm_order") or []))
     adsl = derive_trt_dates(adsl, sdtm["EX"], treatment["exposure"])
     adsl = derive_trtdurd(adsl)
-    if "lymphodepletion" in treatment:
-        spec = {"dataset": "EX", "date": "EXSTDTC", **treatment["lymphodepletion"]}
-        adsl = derive_first_date(adsl, sdtm, "LDSTDT", spec)
+    for name, spec in (config.get("first_dates") or {}).items():
+        adsl = derive_first_date(adsl, sdtm, name, spec)
     response = {"dataset": "RS", **(config.get("response") or {})}
-    adsl = derive_population_flags(adsl, sdtm["RS"], response,
-                                   bool(config.get("response")) and config.get(
-                                       "populations", {}).get("efficacy_requires_assessment",
-                                                              True))
+    adsl = derive_population_flags(adsl, sdtm["RS"], config.get("populations") or {},
+                                   response if config.get("response") else {})
     adsl = derive_lstalvdt(adsl, sdtm, config.get("alive_evidence", []), cutoff)
     death = config.get("death", {})
     adsl = derive_death(adsl, dm, death.get("never_before", "last_alive") == "last_alive")
+    adsl = derive_death_within(adsl, str(death.get("within_days_from", "TRTSDT")),
+                               dict(death.get("within_days") or {}))
     adsl = derive_dthcaus(adsl, sdtm.get("SUPPDM", pd.DataFrame()))
     for name, spec in (config.get("intercurrent") or {}).items():
         adsl = derive_first_date(adsl, sdtm, name, spec, after="TRTSDT")

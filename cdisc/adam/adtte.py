@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdisc.adam.config import Parameter, Source
+from cdisc.adam.config import Parameter, Source, Without
 from cdisc.adam.inputs import to_date, where_mask
 
 CANDIDATE_COLUMNS = ["USUBJID", "ADT", "ORDER", "CNSR", "DESC", "SRCDOM", "SRCVAR", "SRCSEQ"]
@@ -38,11 +38,23 @@ def _candidates(src: Source, order: int, adsl: pd.DataFrame, adrs: pd.DataFrame,
                            "ADT": to_date(rows.get(src.date, pd.Series(dtype=object))),
                            "SRCSEQ": rows.get(seq, pd.Series(np.nan, index=rows.index))})
         dom, var = src.source, src.date
+    if src.without is not None:
+        df = df[~df["USUBJID"].isin(_achieved(src.without, adrs, adsl, start))]
     df = df.assign(ORDER=order, CNSR=src.cnsr, DESC=src.description,
                    SRCDOM=src.srcdom or dom, SRCVAR=src.srcvar or var or "")
     if src.source == "START":
         df["SRCVAR"] = src.srcvar or ""
     return df[df["ADT"].notna()][CANDIDATE_COLUMNS]
+
+
+def _achieved(without: Without, adrs: pd.DataFrame, adsl: pd.DataFrame, start: pd.Series
+              ) -> set[str]:
+    """Subjects with an ADRS record of the filter dated on or after the start and no more
+    than `days` days after it."""
+    rows = adrs[where_mask(adrs, without.where, "ADRS")]
+    origin = rows["USUBJID"].map(pd.Series(start.to_numpy(), index=adsl["USUBJID"]))
+    gap = (rows["ADT"] - origin).dt.days
+    return set(rows.loc[gap.notna() & (gap >= 0) & (gap <= without.days), "USUBJID"])
 
 
 def _stop_dates(param: Parameter, adsl: pd.DataFrame, start: pd.Series) -> pd.DataFrame:
@@ -85,14 +97,8 @@ def derive_param(param: Parameter, adsl: pd.DataFrame, adrs: pd.DataFrame,
     last_censor = last_censor.assign(
         CNSR=np.where(stopped, last_censor["STOPCNSR"], last_censor["CNSR"]),
         DESC=np.where(stopped, last_censor["STOPDESC"], last_censor["DESC"]))
-    # subjects with neither an event nor a censoring date: censored at the start
-    rest = window[~window["USUBJID"].isin(first_event["USUBJID"])
-                  & ~window["USUBJID"].isin(last_censor["USUBJID"])]
-    at_start = rest.assign(ADT=rest["STARTDT"], ORDER=99, CNSR=np.where(
-        rest["STOP"].notna(), rest["STOPCNSR"], 1), DESC=np.where(
-        rest["STOP"].notna(), rest["STOPDESC"], "NO ASSESSMENT AFTER START"),
-        SRCDOM="ADSL", SRCVAR=param.start, SRCSEQ=np.nan)
-    out = pd.concat([first_event.assign(CNSR=0), last_censor, at_start], ignore_index=True)
+    # every subject has a candidate: the START censoring source the config requires
+    out = pd.concat([first_event.assign(CNSR=0), last_censor], ignore_index=True)
     out["CNSR"] = out["CNSR"].astype("float64")
     out["EVNTDESC"] = np.where(out["CNSR"] == 0, out["DESC"], "")
     out["CNSDTDSC"] = np.where(out["CNSR"] > 0, out["DESC"], "")
@@ -108,6 +114,7 @@ def build_adtte(params: list[Parameter], adsl: pd.DataFrame, adrs: pd.DataFrame,
                 sdtm: dict[str, pd.DataFrame]) -> pd.DataFrame:
     parts = [derive_param(p, adsl, adrs, sdtm, i) for i, p in enumerate(params, start=1)]
     adtte = pd.concat(parts, ignore_index=True)
-    adtte = adtte.sort_values(["USUBJID", "PARAMN"], kind="stable").reset_index(drop=True)
+    # the order of the dataset's keys (USUBJID, PARAMCD); ASEQ numbers it
+    adtte = adtte.sort_values(["USUBJID", "PARAMCD"], kind="stable").reset_index(drop=True)
     adtte["ASEQ"] = adtte.groupby("USUBJID").cumcount().astype("float64") + 1
     return adtte

@@ -9,29 +9,42 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc import dates
-from cdisc.adam.adrs import build_adrs, first_cr_cri_date, response_rate
+from cdisc.adam.adae import ADSL_CARRIED as ADAE_CARRIED
+from cdisc.adam.adae import build_adae
+from cdisc.adam.adrs import build_adrs, response_population, response_rate, subject_values
 from cdisc.adam.adsl import DM_VARIABLES, build_adsl
 from cdisc.adam.adtte import build_adtte
-from cdisc.adam.config import AdamConfig, load_config
+from cdisc.adam.config import AdamConfig, AdverseEvents, load_config
 from cdisc.adam.describe import NY, VariableText, variable_texts
+from cdisc.adam.safety_tables import safety_tables, table_notes
 from cdisc.adam.inputs import DOMAINS, apply_cutoff, by_subject, read_sdtm
 from cdisc.build import make_dataset
 from cdisc.errors import SpecError
 from cdisc.model import Column, Dataset, Origin
-from cdisc.specs import Specs, adam_variable, load_specs
+from cdisc.specs import ADAM_PARENT, Specs, adam_variable, load_specs
 
 ADSL_ORDER = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "AGEGR1", "AGEGR1N",
               "SEX", "RACE", "ETHNIC", "COUNTRY", "ARM", "ARMCD", "ACTARM", "ACTARMCD", "TRT01P",
-              "TRT01A", "ENRLFL", "SAFFL", "EFFFL", "LDSTDT", "TRTSDT", "TRTSDTM", "TRTEDT",
-              "TRTEDTM", "TRTDURD", "FCRCRIDT", "BORC", "HSCTDT", "NACTDT", "EOSSTT", "DCSREAS",
-              "DTHFL", "DTHDT", "DTHDTF", "DTHCAUS", "LSTALVDT", "DCUTDT"]
+              "TRT01PN", "TRT01A", "TRT01AN", "ENRLFL", "TRTFL", "SAFFL", "EFFFL", "LDSTDT",
+              "TRTSDT", "TRTSDTM", "TRTEDT", "TRTEDTM", "TRTDURD", "FCRCRIDT", "BORC", "HSCTDT",
+              "NACTDT", "EOSSTT", "DCSREAS", "DTHFL", "DTHDT", "DTHDTF", "DTH30FL", "DTH100FL",
+              "DTHCAUS", "LSTALVDT", "DCUTDT"]
 ADSL_CARRIED = ["SUBJID", "SITEID", "AGE", "AGEGR1", "SEX", "RACE", "TRT01P", "TRT01A", "TRTSDT",
                 "SAFFL", "EFFFL"]
-ADRS_ORDER = ["STUDYID", "USUBJID", *ADSL_CARRIED, "PARAMCD", "PARAM", "AVAL", "AVALC", "ADT",
-              "ADY", "VISIT", "VISITNUM", "RSSEQ", "ANL01FL", "ANL02FL", "ASEQ"]
-ADTTE_ORDER = ["STUDYID", "USUBJID", *ADSL_CARRIED, "PARAMCD", "PARAM", "PARAMN", "AVAL",
-               "STARTDT", "ADT", "CNSR", "EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "SRCSEQ",
+ADRS_ORDER = ["STUDYID", "USUBJID", *ADSL_CARRIED, "TRTA", "TRTAN", "PARAMCD", "PARAM", "AVAL",
+              "AVALC", "ADT", "ADY", "AVISIT", "AVISITN", "VISIT", "VISITNUM", "RSSEQ",
+              "ANL01FL", "ANL02FL", "ASEQ"]
+ADTTE_ORDER = ["STUDYID", "USUBJID", *ADSL_CARRIED, "TRTA", "TRTAN", "PARAMCD", "PARAM",
+               "PARAMN", "AVAL", "STARTDT", "ADT", "CNSR", "EVNTDESC", "CNSDTDSC", "SRCDOM", "SRCVAR", "SRCSEQ",
                "ASEQ"]
+ADAE_ORDER = ["STUDYID", "USUBJID", *ADAE_CARRIED, "AESEQ", "AESPID", "AETERM", "AELLT",
+              "AELLTCD", "AEDECOD", "AEPTCD", "AEHLT", "AEHLTCD", "AEHLGT", "AEHLGTCD",
+              "AEBODSYS", "AEBDSYCD", "AESOC", "AESOCCD", "AESTDTC", "ASTDT", "ASTDTF",
+              "AEENDTC", "AENDT", "AENDTF", "ASTDY", "AESTDY", "AENDY", "AEENDY", "ADURN",
+              "ADURU", "EPOCH", "TRTEMFL", "AOCCFL", "AOCCSFL", "AOCCPFL", "AOCCIFL",
+              "AOCCSIFL", "AOCCPIFL", "AESER", "AESDTH", "AESLIFE", "AESHOSP", "AESDISAB",
+              "AESCONG", "AESMIE", "AEOUT", "AEACN", "AEREL", "AERELN", "AREL", "ARELN",
+              "AETOXGR", "AETOXGRN", "ATOXGR", "ATOXGRN", "AETOXGRS", "AEENRTPT", "AEENTPT"]
 DATETIMES = {"TRTSDTM", "TRTEDTM"}
 METHODS = {
     "AGEGR1": "Age group of DM.AGE by the configured groups (adam.yaml age_groups).",
@@ -41,10 +54,6 @@ METHODS = {
     "TRTSDT": "Date part of TRTSDTM.",
     "TRTEDTM": "Last EXENDTC (EXSTDTC when no end) of the study treatment records.",
     "TRTEDT": "Date part of TRTEDTM.", "TRTDURD": "TRTEDT - TRTSDT + 1.",
-    "LDSTDT": "First lymphodepletion EXSTDTC (adam.yaml treatment.lymphodepletion).",
-    "ENRLFL": "Y when an arm was assigned (DM.ARMCD populated), else N.",
-    "SAFFL": "Y when TRTSDT is populated (any study treatment received), else N.",
-    "EFFFL": "Y when SAFFL = Y and a response assessment is dated after TRTSDT, else N.",
     "LSTALVDT": "Latest complete date of the last-known-alive evidence (adam.yaml "
                 "alive_evidence, TRTEDT), capped at the data cut-off.",
     "DTHDT": "DM.DTHDTC; a partial date is imputed to the first day of the month (or year) "
@@ -57,16 +66,16 @@ METHODS = {
     "DCSREAS": "DSDECOD of the end-of-study DS record when discontinued.",
     "DCUTDT": "The data cut-off date of the analysis; no record after it is used. Null "
               "when the analysis has no cut-off (all data as collected).",
-    "FCRCRIDT": "ADT of ADRS PARAMCD CRCRI when AVALC = Y.",
-    "BORC": "AVALC of ADRS PARAMCD BOR.",
-    "AVAL": "OVR: rank in the response hierarchy; BOR: best rank; CRCRI/ORR: 1 = Y, 0 = N; "
-            "ADTTE: ADT - STARTDT + 1 (days).",
     "ADT": "Date of the assessment or of the event or censoring record.",
     "ADY": "ADT - TRTSDT + 1 on or after TRTSDT, ADT - TRTSDT before.",
     "ANL01FL": "Y on OVR assessments after TRTSDT up to the first progression and before any "
                "HSCT or new anticancer therapy (the assessments best response uses).",
     "ANL02FL": "Y on evaluable (not NE) OVR assessments after TRTSDT (adequate assessments).",
-    "ASEQ": "1..n per subject after sorting by parameter and date.",
+    "ASEQ": "1..n per subject after sorting by the dataset's keys (PARAMCD, then ADT).",
+    "TRTA": "ADSL.TRT01A (a single treatment period).",
+    "TRTAN": "ADSL.TRT01AN (a single treatment period).",
+    "AVISIT": "The visit of the assessment (RS.VISIT); blank on the per-subject parameters.",
+    "AVISITN": "The number of the visit of the assessment (RS.VISITNUM).",
     "STARTDT": "The parameter's start date (adam.yaml parameters.<PARAMCD>.start).",
     "CNSR": "0 for an event; the configured censoring value of the source otherwise.",
     "EVNTDESC": "Description of the event source.", "CNSDTDSC": "Description of the censoring "
@@ -79,8 +88,10 @@ METHODS = {
 @dataclass
 class AdamResult:
     datasets: dict[str, Dataset]
-    rates: list[tuple[str, int, int, float, float, float]]
+    rates: list[tuple[str, str, int, int, float, float, float]]  # name, population flag, ...
     analyses: tuple = ()  # cdisc.adam.config.Analysis: define.xml Analysis Results Metadata
+    safety_tables: tuple = ()  # cdisc.adam.safety_tables.Table: the CSR safety summary
+    safety_notes: tuple = ()
 
 
 def _spec_codelist(specs: Specs, name: str, var: str, meta) -> str | None:  # type: ignore[no-untyped-def]
@@ -112,6 +123,9 @@ def _to_dataset(name: str, df: pd.DataFrame, order: list[str], specs: Specs, key
             else Origin("Derived")
         if name == "ADSL" and var in DM_VARIABLES:  # copied from DM as is
             origin = Origin("Predecessor", description=f"DM.{var}")
+        parent = ADAM_PARENT.get(name)
+        if parent and specs.dataset(parent).has_variable(var):  # copied from its SDTM record
+            origin = Origin("Predecessor", description=f"{parent}.{var}")
         if var in ("STUDYID", "USUBJID") or var in ADSL_CARRIED and name != "ADSL":
             origin = Origin("Predecessor", description=f"ADSL.{var}")
         text = texts.get(var, VariableText())
@@ -130,8 +144,39 @@ def _to_dataset(name: str, df: pd.DataFrame, order: list[str], specs: Specs, key
                         standard="ADaMIG")
 
 
+SUPPLEMENTAL = ("SUPPDM", "SUPPAE")
+
+
+def actual_treatment(carried: pd.DataFrame) -> pd.DataFrame:
+    """TRTA/TRTAN of BDS records: the actual treatment of the single period (TRT01A/TRT01AN);
+    TRT01AN is carried only to make TRTAN."""
+    out = carried.assign(TRTA=carried["TRT01A"]) if "TRT01A" in carried else carried
+    if "TRT01AN" in carried:
+        out = out.assign(TRTAN=carried["TRT01AN"]).drop(columns="TRT01AN")
+    return out
+
+
+def adae_order(spec: AdverseEvents) -> list[str]:
+    """ADAE_ORDER with the configured variables: period flags after TRTEMFL, pooled groups
+    after ARELN, special-interest names at the end."""
+    order = list(ADAE_ORDER)
+    flags = [f.name for f in spec.period_flags if f.name not in order]
+    at = order.index("TRTEMFL") + 1
+    order[at:at] = flags
+    groups = [v for name in spec.groups for v in (name, f"{name}N") if v not in order]
+    at = order.index("ARELN") + 1
+    order[at:at] = groups
+    return order + [f"CQ{i:02d}NAM" for i in range(1, len(spec.special_interest) + 1)]
+
+
+def adsl_order(adsl: pd.DataFrame) -> list[str]:
+    """ADSL_ORDER, then the variables the configuration adds (first dates, populations, ...)
+    in the order they were derived."""
+    return ADSL_ORDER + [c for c in adsl.columns if c not in ADSL_ORDER]
+
+
 def derive_adam(sdtm_dir: Path, config: AdamConfig, cutoff: str | None) -> AdamResult:
-    return derive_from_sdtm(read_sdtm(sdtm_dir, (*DOMAINS, "SUPPDM")), config, cutoff)
+    return derive_from_sdtm(read_sdtm(sdtm_dir, (*DOMAINS, *SUPPLEMENTAL)), config, cutoff)
 
 
 def derive_from_sdtm(sdtm: dict[str, pd.DataFrame], config: AdamConfig,
@@ -139,57 +184,71 @@ def derive_from_sdtm(sdtm: dict[str, pd.DataFrame], config: AdamConfig,
     """ADSL, ADRS, ADTTE from SDTM tables (a pure function of its inputs)."""
     specs = load_specs()
     sdtm = {name: sdtm.get(name, pd.DataFrame(columns=["USUBJID"]))
-            for name in (*DOMAINS, "SUPPDM")}
+            for name in (*DOMAINS, *SUPPLEMENTAL)}
     sdtm = apply_cutoff(sdtm, cutoff)
     cut = pd.Timestamp(cutoff) if cutoff else None
     adsl = build_adsl(sdtm, config, cut)
     response = config.get("response")
     adrs = build_adrs(adsl, sdtm["RS"], dict(response)) if response else \
         pd.DataFrame(columns=["USUBJID", "PARAMCD", "AVALC", "ADT", "ASEQ", "TRTSDT"])
-    if response:
-        adsl["FCRCRIDT"] = by_subject(adsl["USUBJID"], first_cr_cri_date(adrs))
-        bor = adrs[adrs["PARAMCD"] == "BOR"].set_index("USUBJID")["AVALC"]
-        adsl["BORC"] = by_subject(adsl["USUBJID"], bor).fillna("")
+    for name, spec in dict((response or {}).get("adsl") or {}).items():
+        values = by_subject(adsl["USUBJID"], subject_values(adrs, spec))
+        adsl[name] = values if pd.api.types.is_datetime64_any_dtype(values) else \
+            values.fillna("")
     for p in config.parameters:
         if p.start not in adsl.columns:
             raise SpecError(f"parameters.{p.paramcd}.start: {p.start} is not an ADSL variable",
                             file=str(config.path))
     adtte = build_adtte(config.parameters, adsl, adrs, sdtm)
-    carried = adsl[["STUDYID", "USUBJID", *[c for c in ADSL_CARRIED if c in adsl]]]
+    carried = actual_treatment(adsl[["STUDYID", "USUBJID",
+                                     *[c for c in (*ADSL_CARRIED, "TRT01AN") if c in adsl]]])
     adrs = carried.merge(adrs.drop(columns=["TRTSDT"], errors="ignore"), on="USUBJID",
                          how="right")
     adtte = carried.merge(adtte, on="USUBJID", how="right")
     datasets = {
-        "ADSL": _to_dataset("ADSL", adsl.sort_values("USUBJID"), ADSL_ORDER, specs,
+        "ADSL": _to_dataset("ADSL", adsl.sort_values("USUBJID"), adsl_order(adsl), specs,
                             ("STUDYID", "USUBJID"), "One record per subject", "", config),
         "ADTTE": _to_dataset("ADTTE", adtte, ADTTE_ORDER, specs,
                              ("STUDYID", "USUBJID", "PARAMCD"),
                              "One record per subject per parameter", "", config),
     }
+    if config.adverse_events is not None and not sdtm["AE"].empty:
+        adae = build_adae(adsl, sdtm["AE"], sdtm["SUPPAE"], config.adverse_events)
+        datasets["ADAE"] = _to_dataset("ADAE", adae, adae_order(config.adverse_events), specs,
+                                       ("STUDYID", "USUBJID", "AESEQ"),
+                                       "One record per subject per adverse event", "", config)
     rates = []
     if response:
         datasets["ADRS"] = _to_dataset("ADRS", adrs, ADRS_ORDER, specs,
                                        ("STUDYID", "USUBJID", "PARAMCD", "ADT", "ASEQ"),
                                        "One record per subject per parameter per analysis date",
                                        "", config)
-        treated = pd.Index(adsl.loc[adsl["SAFFL"] == "Y", "USUBJID"])
-        rates = [(code, *response_rate(adrs, code, treated)) for code in ("CRCRI", "ORR")]
+        population = pd.Index(response_population(adsl, response)["USUBJID"])
+        rates = [(str(spec["rate"]), str(response["population"]),
+                  *response_rate(adrs, str(code), population))
+                 for code, spec in (response.get("subject_parameters") or {}).items()
+                 if spec.get("rate")]
+    tables, notes = (), ()
+    spec = config.adverse_events
+    if spec is not None and spec.tables and "ADAE" in datasets:
+        tables = tuple(safety_tables(datasets["ADSL"].data, datasets["ADAE"].data, spec.tables))
+        notes = tuple(table_notes(spec.tables))
     # an analysis dataset without records is not submitted (e.g. ADTTE before any infusion)
     return AdamResult({k: v for k, v in datasets.items() if not v.data.empty}, rates,
-                      tuple(config.analyses))
+                      tuple(config.analyses), tables, notes)
 
 
 def run_adam(sdtm_dir: Path, config_path: Path, cutoff: str | None,
              sdtm: dict[str, pd.DataFrame] | None = None) -> AdamResult:
     """ADaM from the SDTM files in sdtm_dir, or from `sdtm`, the same tables in memory."""
     config = load_config(config_path)
+    cutoff = cutoff or config.data_cutoff
     if sdtm is None:
         return derive_adam(sdtm_dir, config, cutoff)
     return derive_from_sdtm(sdtm, config, cutoff)
 
 
 def rate_lines(result: AdamResult) -> list[str]:
-    names = {"CRCRI": "CR + CRi rate", "ORR": "overall response rate"}
-    return [f"{names[c]} (treated subjects): {x}/{n} = {rate:.1%} "
+    return [f"{name} ({flag} = Y): {x}/{n} = {rate:.1%} "
             f"(95% CI {lo:.1%} to {hi:.1%}, exact Clopper-Pearson)"
-            for c, x, n, rate, lo, hi in result.rates if n]
+            for name, flag, x, n, rate, lo, hi in result.rates if n]

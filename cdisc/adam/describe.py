@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cdisc.adam.adrs import PARAMS as RESPONSE_PARAMS
-from cdisc.adam.config import AdamConfig, Parameter, Source
+from cdisc.adam.adrs import assessment_parameter, parameter_names
+from cdisc.adam.config import AdamConfig, EventGroup, Parameter, PeriodFlag, Source
 from cdisc.model import Origin, SponsorCodelist
 
 NY = "C66742"  # CDISC CT No Yes Response
@@ -43,6 +43,14 @@ def _where_text(where: dict) -> str:
 
 def _source_text(src: Source) -> str:
     """Where a source's date comes from: 'ADRS (PARAMCD = OVR and AVALC in PD, ...).ADT'."""
+    if src.without is not None:
+        return (f"{_plain_source_text(src)}, when no ADRS record where "
+                f"{_where_text(src.without.where)} is dated within {src.without.days} days of "
+                "STARTDT")
+    return _plain_source_text(src)
+
+
+def _plain_source_text(src: Source) -> str:
     if src.source == "START":
         return "the start date"
     where = _where_text(src.where)
@@ -66,8 +74,7 @@ def parameter_method(p: Parameter) -> str:
                           for c in p.censor_at)
         text += (" Events and censoring dates after the first of these are not used, and a "
                  f"subject censored after it takes its CNSR: {stops}.")
-    return text + (" A subject with no event and no censoring date is censored at STARTDT "
-                   "(CNSR = 1, NO ASSESSMENT AFTER START) unless a date above applies.")
+    return text
 
 
 def cnsr_codelist(p: Parameter) -> SponsorCodelist:
@@ -77,7 +84,6 @@ def cnsr_codelist(p: Parameter) -> SponsorCodelist:
         items.setdefault(str(c.cnsr), c.description)
     for c in p.censor_at:
         items.setdefault(str(int(c["cnsr"])), str(c.get("description", "")))
-    items.setdefault("1", "NO ASSESSMENT AFTER START")
     return SponsorCodelist(f"CL.ADTTE.CNSR.{p.paramcd}", f"Censoring for {p.paramcd}",
                            "integer", tuple(sorted(items.items(), key=lambda kv: int(kv[0]))))
 
@@ -109,27 +115,44 @@ def _age_groups(config: AdamConfig) -> tuple[str, SponsorCodelist | None, Sponso
     return text, labels, numbers
 
 
+def _subject_parameter_text(code: str, spec: dict, assessment: str) -> str:
+    if spec.get("best"):
+        return (f"{code}: the best {assessment} among the records with ANL01FL = Y, dated at "
+                "its first occurrence (NE when there is none)")
+    return (f"{code}: Y when an ANL01FL record is {' or '.join(map(str, spec['achieved']))},"
+            " dated at the first such record, else N")
+
+
 def _response_texts(config: AdamConfig) -> dict[str, str]:
     response = dict(config.get("response") or {})
     if not response:
         return {}
+    assessment, _ = assessment_parameter(response)
+    subject = dict(response.get("subject_parameters") or {})
     hierarchy = list(response.get("hierarchy", []))
     ranks = ", ".join(f"{i} = {v}" for i, v in enumerate(hierarchy, 1))
     where = _where_text(response.get("where", {}))
     stop = ", ".join(f"ADSL.{s}" for s in response.get("stop_at", []))
+    best = [c for c, p in subject.items() if p.get("best")]
+    achieved = [c for c, p in subject.items() if not p.get("best")]
+    population = response.get("population")
     return {
-        "PARAMCD": (f"OVR: one record per response assessment ({response.get('dataset', 'RS')}"
-                    f" where {where}, result {response.get('variable', 'RSSTRESC')}); BOR: the "
-                    "best OVR among the records with ANL01FL = Y, dated at its first "
-                    f"occurrence (NE when there is none); CRCRI: Y when an ANL01FL record is "
-                    f"{' or '.join(response.get('responders', []))}, dated at the first; ORR: Y "
-                    f"when an ANL01FL record is {', '.join(response.get('overall_responders', []))}."),
-        "AVAL": f"OVR and BOR: rank of AVALC in the response hierarchy ({ranks}); CRCRI and "
-                "ORR: 1 = Y, 0 = N.",
-        "AVALC": f"OVR: {response.get('dataset', 'RS')}."
-                 f"{response.get('variable', 'RSSTRESC')} of the assessment; BOR: the AVALC "
-                 "of the best-ranked OVR record with ANL01FL = Y; CRCRI and ORR: Y or N.",
-        "ANL01FL": "Y on OVR records after TRTSDT, up to and including the first "
+        "PARAMCD": "; ".join([f"{assessment}: one record per response assessment "
+                              f"({response.get('dataset', 'RS')} where {where}, result "
+                              f"{response.get('variable', 'RSSTRESC')})"] +
+                             [_subject_parameter_text(c, p, assessment)
+                              for c, p in subject.items()]) +
+                   (f"; the per-subject parameters are for the subjects with {population} = Y."
+                    if subject else "."),
+        "AVAL": f"{' and '.join([assessment, *best])}: rank of AVALC in the response hierarchy "
+                f"({ranks})" + (f"; {' and '.join(achieved)}: 1 = Y, 0 = N." if achieved
+                                else "."),
+        "AVALC": f"{assessment}: {response.get('dataset', 'RS')}."
+                 f"{response.get('variable', 'RSSTRESC')} of the assessment" +
+                 "".join(f"; {c}: the AVALC of the best-ranked {assessment} record with "
+                         "ANL01FL = Y" for c in best) +
+                 (f"; {' and '.join(achieved)}: Y or N." if achieved else "."),
+        "ANL01FL": f"Y on {assessment} records after TRTSDT, up to and including the first "
                    f"{' or '.join(response.get('progression', []))}"
                    + (f", and before {stop}" if stop else "") +
                    " (the assessments best overall response uses).",
@@ -140,7 +163,6 @@ def adsl_texts(config: AdamConfig) -> dict[str, VariableText]:
     text, groups, numbers = _age_groups(config)
     treatment = dict(config.get("treatment") or {})
     exposure = treatment.get("exposure") or {}
-    lympho = treatment.get("lymphodepletion") or {}
     out = {
         "AGEGR1": VariableText(method=text or None, codelist=groups),
         "AGEGR1N": VariableText(method="Order of AGEGR1: " + "; ".join(
@@ -148,11 +170,19 @@ def adsl_texts(config: AdamConfig) -> dict[str, VariableText]:
             codelist=numbers),
         "TRTSDTM": VariableText(method=f"First EXSTDTC of the {exposure.get('dataset', 'EX')} "
                                 f"records where {_where_text(exposure.get('where', {}))}."),
-        "LDSTDT": VariableText(method=f"Date of the first EXSTDTC of the "
-                               f"{lympho.get('dataset', 'EX')} records where "
-                               f"{_where_text(lympho.get('where', {}))}.") if lympho else
-        VariableText(),
     }
+    for name, spec in (config.get("first_dates") or {}).items():
+        where = _where_text(spec.get("where", {}))
+        out[name] = VariableText(method=f"Date of the first complete {spec['dataset']}."
+                                 f"{spec['date']}" + (f" where {where}." if where else "."))
+    out.update(_population_texts(config))
+    out.update(_treatment_texts(config))
+    out.update(_death_within_texts(config))
+    response = dict(config.get("response") or {})
+    for name, spec in (response.get("adsl") or {}).items():
+        where = _where_text(spec.get("where") or {})
+        out[name] = VariableText(method=f"{spec['variable']} of the ADRS record with PARAMCD "
+                                 f"= {spec['parameter']}" + (f" and {where}." if where else "."))
     for name, spec in (config.get("intercurrent") or {}).items():
         out[name] = VariableText(method=f"First {spec['dataset']}.{spec['date']} on or after "
                                  f"TRTSDT where {_where_text(spec.get('where', {}))}.")
@@ -164,6 +194,36 @@ def adsl_texts(config: AdamConfig) -> dict[str, VariableText]:
     return out
 
 
+def _population_texts(config: AdamConfig) -> dict[str, VariableText]:
+    out = {}
+    for name, rule in (config.get("populations") or {}).items():
+        parts = [f"{v} is populated" for v in rule.get("populated") or []]
+        if rule.get("any_populated"):
+            parts.append(f"any of {', '.join(rule['any_populated'])} is populated")
+        if rule.get("assessed_after"):
+            parts.append(f"a response assessment is dated after {rule['assessed_after']}")
+        out[name] = VariableText(method=f"Y when {' and '.join(parts)}, else N.")
+    return out
+
+
+def _treatment_texts(config: AdamConfig) -> dict[str, VariableText]:
+    order = list(dict(config.get("treatment") or {}).get("arm_order") or [])
+    if not order:
+        return {}
+    ranks = "; ".join(f"{i} = {code}" for i, code in enumerate(order, 1))
+    return {"TRT01PN": VariableText(method=f"Position of ARMCD in the dose cohorts: {ranks}."),
+            "TRT01AN": VariableText(method=f"Position of ACTARMCD in the dose cohorts: "
+                                    f"{ranks}.")}
+
+
+def _death_within_texts(config: AdamConfig) -> dict[str, VariableText]:
+    death = dict(config.get("death") or {})
+    start = death.get("within_days_from", "TRTSDT")
+    return {name: VariableText(method=f"Y when DTHDT - {start} <= {days} days, N when {start} "
+                               f"is populated and there is no such death, else blank.")
+            for name, days in (death.get("within_days") or {}).items()}
+
+
 def adrs_texts(config: AdamConfig, adrs: pd.DataFrame) -> dict[str, VariableText]:
     texts = _response_texts(config)
     hierarchy = list(dict(config.get("response") or {}).get("hierarchy", []))
@@ -171,17 +231,21 @@ def adrs_texts(config: AdamConfig, adrs: pd.DataFrame) -> dict[str, VariableText
                            tuple((str(i), v) for i, v in enumerate(hierarchy, 1)))
     yes_no = SponsorCodelist("CL.ADRS.AVAL.NY", "Achieved (1 = Y, 0 = N)", "integer",
                              (("0", "N"), ("1", "Y")))
+    response = dict(config.get("response") or {})
     paramcd = _sponsor("CL.ADRS.PARAMCD", "ADRS Parameter Code", adrs.get(
-        "PARAMCD", pd.Series(dtype=object)), RESPONSE_PARAMS)
+        "PARAMCD", pd.Series(dtype=object)), parameter_names(response))
+    ranked = [assessment_parameter(response)[0]]
+    ranked += [c for c, p in (response.get("subject_parameters") or {}).items() if p.get("best")]
+    achieved = [c for c, p in (response.get("subject_parameters") or {}).items()
+                if not p.get("best")]
     out = {
         "PARAMCD": VariableText(method=texts.get("PARAMCD"), codelist=paramcd),
         "PARAM": VariableText(origin=Origin("Assigned"), codelist=_sponsor(
             "CL.ADRS.PARAM", "ADRS Parameter", adrs.get("PARAM", pd.Series(dtype=object)))),
-        "AVAL": VariableText(method=texts.get("AVAL"), value_codelists=(
-            ("OVR", rank), ("BOR", rank), ("CRCRI", yes_no), ("ORR", yes_no))),
-        "AVALC": VariableText(method=texts.get("AVALC"), value_codelists=(
-            ("OVR", ONCRSR), ("BOR", ONCRSR),
-                                               ("CRCRI", NY), ("ORR", NY))),
+        "AVAL": VariableText(method=texts.get("AVAL"), value_codelists=tuple(
+            [(c, rank) for c in ranked] + [(c, yes_no) for c in achieved])),
+        "AVALC": VariableText(method=texts.get("AVALC"), value_codelists=tuple(
+            [(c, ONCRSR) for c in ranked] + [(c, NY) for c in achieved])),
         "ANL01FL": VariableText(method=texts.get("ANL01FL")),
     }
     out.update({var: VariableText(origin=Origin("Predecessor", description=source))
@@ -209,10 +273,101 @@ def adtte_texts(config: AdamConfig, adtte: pd.DataFrame) -> dict[str, VariableTe
                                                  for p in params) + "."),
         "CNSR": VariableText(method=methods, value_codelists=tuple(
             (p.paramcd, cnsr_codelist(p)) for p in params), value_methods=per_parameter),
-        "AVAL": VariableText(value_methods=per_parameter),
+        "AVAL": VariableText(method="ADT - STARTDT + 1 (days).", value_methods=per_parameter),
         "EVNTDESC": VariableText(codelist=descriptions["EVNTDESC"]),
         "CNSDTDSC": VariableText(codelist=descriptions["CNSDTDSC"]),
     }
+
+
+def _period_text(flag: PeriodFlag) -> str:
+    text = f"Y when ASTDT is on or after ADSL.{flag.start}"
+    if flag.before:
+        text += f" and before ADSL.{flag.before} (when the subject has it)"
+    if flag.days_after:
+        text += f" and no more than {flag.days_after[1]} days after ADSL.{flag.days_after[0]}"
+    return text + ", else blank."
+
+
+def _group_text(name: str, rules: list) -> str:
+    parts = [f"{rule.value} when {_where_text(rule.where) or 'no rule above applies'}"
+             for rule in rules]
+    return f"{name}: the first that holds of: " + "; ".join(parts) + \
+        "; blank when none does."
+
+
+def _special_interest_text(group: EventGroup) -> str:
+    text = f"{group.name} when {_where_text(group.where)}"
+    if group.min_grade is not None:
+        text += f" and ATOXGRN >= {group.min_grade:g}"
+    if group.present_on_day is not None:
+        text += (f" and the event is present on day {group.present_on_day} (ASTDY <= "
+                 f"{group.present_on_day} and AENDY >= {group.present_on_day} or no end date)")
+    return text + ", else blank."
+
+
+def _bounds(names: tuple[str, ...], word: str) -> str:
+    return (f"; when ADSL.{' or ADSL.'.join(names)} lies within the range the partial date "
+            f"allows, the imputed date is not {word} it") if names else ""
+
+
+def adae_texts(config: AdamConfig) -> dict[str, VariableText]:
+    spec = config.adverse_events
+    if spec is None:
+        return {}
+    ranks = "; ".join(f"{i} = {v}" for i, v in enumerate(spec.causality_order, 1))
+    among = spec.occurrence_among
+    first = (f"Among the records with {among} = Y, sorted by USUBJID, ASTDT and AESEQ: Y on "
+             "the first record")
+    worst = (f"Among the records with {among} = Y, sorted by USUBJID, ATOXGRN descending, "
+             "ASTDT and AESEQ: Y on the first record (the first occurrence of the highest "
+             "grade)")
+    out = {
+        "ASTDT": VariableText(method="AESTDTC as a date; a missing day is imputed to the first "
+                              "of the month, a missing month to 1 January (a missing year is "
+                              "not imputed)" + _bounds(spec.onset_not_before, "before") + "."),
+        "ASTDTF": VariableText(method="D when the day of ASTDT was imputed, M when the month "
+                               "and day were, else blank."),
+        "AENDT": VariableText(method="AEENDTC as a date; a missing day is imputed to the last "
+                              "day of the month, a missing month to 31 December (a missing "
+                              "year is not imputed)" + _bounds(spec.end_not_after, "after") +
+                              "."),
+        "AENDTF": VariableText(method="D when the day of AENDT was imputed, M when the month "
+                               "and day were, else blank."),
+        "ASTDY": VariableText(method=f"ASTDT - ADSL.{spec.reference} + 1 on or after it, ASTDT "
+                              f"- ADSL.{spec.reference} before."),
+        "AENDY": VariableText(method=f"AENDT - ADSL.{spec.reference} + 1 on or after it, AENDT "
+                              f"- ADSL.{spec.reference} before."),
+        "ADURN": VariableText(method="AENDT - ASTDT + 1 when both are known."),
+        "ADURU": VariableText(method="DAYS when ADURN is populated."),
+        "AREL": VariableText(method=f"{spec.causality_variable}; "
+                             + (f"{spec.causality_missing} when no causality was recorded."
+                                if spec.causality_missing else "blank when none was recorded.")),
+        "ARELN": VariableText(method=f"Order of AREL: {ranks}."),
+        "AERELN": VariableText(method=f"Order of {spec.causality_variable}: {ranks}."),
+        "ATOXGR": VariableText(method=f"{spec.grade_variable} as collected (not imputed)" + (
+            f"; the grading scale of the record is in {spec.grade_scale}." if spec.grade_scale
+            else ".")),
+        "ATOXGRN": VariableText(method="ATOXGR as a number."),
+        "AETOXGRN": VariableText(method=f"{spec.grade_variable} as a number."),
+        "AOCCFL": VariableText(method=f"{first} of each subject."),
+        "AOCCSFL": VariableText(method=f"{first} of each subject and AEBODSYS."),
+        "AOCCPFL": VariableText(method=f"{first} of each subject, AEBODSYS and AEDECOD."),
+        "AOCCIFL": VariableText(method=f"{worst} of each subject."),
+        "AOCCSIFL": VariableText(method=f"{worst} of each subject and AEBODSYS."),
+        "AOCCPIFL": VariableText(method=f"{worst} of each subject, AEBODSYS and AEDECOD."),
+    }
+    for qnam in spec.supplemental:
+        out[qnam] = VariableText(origin=Origin("Predecessor",
+                                               description=f"SUPPAE.QVAL where QNAM = {qnam}"))
+    for flag in spec.period_flags:
+        out[flag.name] = VariableText(method=_period_text(flag))
+    for name, rules in spec.groups.items():
+        out[name] = VariableText(method=_group_text(name, rules))
+        out[f"{name}N"] = VariableText(method=f"Order of {name}: " + "; ".join(
+            f"{i} = {rule.value}" for i, rule in enumerate(rules, 1)) + ".")
+    for i, group in enumerate(spec.special_interest, start=1):
+        out[f"CQ{i:02d}NAM"] = VariableText(method=_special_interest_text(group))
+    return out
 
 
 def variable_texts(name: str, config: AdamConfig, frame: pd.DataFrame) -> dict[str, VariableText]:
@@ -223,4 +378,6 @@ def variable_texts(name: str, config: AdamConfig, frame: pd.DataFrame) -> dict[s
         return adrs_texts(config, frame)
     if name == "ADTTE":
         return adtte_texts(config, frame)
+    if name == "ADAE":
+        return adae_texts(config)
     return {}
