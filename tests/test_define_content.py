@@ -258,11 +258,18 @@ def test_adam_codelists(adam_define) -> None:  # type: ignore[no-untyped-def]
         ("3", "LAST ADEQUATE ASSESSMENT BEFORE HSCT"),
         ("4", "LAST ADEQUATE ASSESSMENT BEFORE NEW THERAPY")]
     assert _items(adam_define, "CL.ADTTE.CNSR.OS") == [("0", "EVENT: DEATH"),
-                                                      ("1", "LAST KNOWN ALIVE DATE")]
+                                                      ("1", "LAST KNOWN ALIVE DATE"),
+                                                      ("2", "NO DATE KNOWN ALIVE AFTER START")]
+    assert _items(adam_define, "CL.ADTTE.CNSR.EFS") == [
+        ("0", "EVENT: INDUCTION FAILURE OR RELAPSE OR PROGRESSION OR DEATH"),
+        ("1", "LAST ADEQUATE RESPONSE ASSESSMENT"),
+        ("2", "NO POST-BASELINE RESPONSE ASSESSMENT")]
     assert _items(adam_define, "CL.AGEGR1") == [("<18", None), ("18-64", None), (">=65", None)]
     assert _items(adam_define, "CL.ADTTE.PARAMCD") == [
-        ("DOR", "Duration of Response (CR/CRi) (days)"), ("OS", "Overall Survival (days)"),
-        ("PFS", "Progression-Free Survival (days)")]
+        ("DOR", "Duration of Response (CR/CRi) (days)"), ("EFS", "Event-Free Survival (days)"),
+        ("OS", "Overall Survival (days)"), ("PFS", "Progression-Free Survival (days)"),
+        ("PFSSENS", "PFS, No Censoring at HSCT or New Therapy (days)"),
+        ("RFS", "Relapse-Free Survival (CR/CRi) (days)")]
     assert _item(adam_define, "IT.ADSL.SAFFL").find("odm:CodeListRef", NS).get(
         "CodeListOID") == "CL.NY"
     assert _item(adam_define, "IT.ADSL.AGEGR1").find("odm:CodeListRef", NS).get(
@@ -271,8 +278,12 @@ def test_adam_codelists(adam_define) -> None:  # type: ignore[no-untyped-def]
 
 def test_adam_value_level_metadata_per_parameter(adam_define) -> None:  # type: ignore[no-untyped-def]
     refs = _value_list(adam_define, "VL.ADTTE.CNSR")
-    assert [r.get("ItemOID") for r in refs] == ["IT.ADTTE.CNSR.DOR", "IT.ADTTE.CNSR.OS",
-                                               "IT.ADTTE.CNSR.PFS"]
+    assert [r.get("ItemOID") for r in refs] == [f"IT.ADTTE.CNSR.{p}" for p in (
+        "DOR", "EFS", "OS", "PFS", "PFSSENS", "RFS")]
+    efs = adam_define.find(".//odm:MethodDef[@OID='MT.ADTTE.CNSR.EFS']", NS)
+    assert "INDUCTION FAILURE (the start date, when no ADRS record where PARAMCD = OVR and " \
+           "AVALC in CR, CRi, MORPHOLOGIC LEUKEMIA-FREE STATE is dated within 42 days of " \
+           "STARTDT)" in efs.findtext(".//odm:TranslatedText", namespaces=NS)
     pfs = _item(adam_define, "IT.ADTTE.CNSR.PFS")
     assert pfs.find("odm:CodeListRef", NS).get("CodeListOID") == "CL.ADTTE.CNSR.PFS"
     method = adam_define.find(".//odm:MethodDef[@OID='MT.ADTTE.CNSR.PFS']", NS)
@@ -314,9 +325,9 @@ def test_analysis_results_metadata_for_the_primary_and_time_to_event_analyses(ad
     dataset = primary.find("arm:AnalysisDatasets/arm:AnalysisDataset", ARM)
     assert dataset.get("ItemGroupOID") == "IG.ADRS"
     where = dataset.find("def:WhereClauseRef", NS).get("WhereClauseOID")
-    # the treated subjects' CR/CRi record, as adam.yaml analyses says
+    # the efficacy population's (all infused) CR/CRi record, as adam.yaml analyses says
     assert _where(adam_define, where) == [("IT.ADRS.PARAMCD", "EQ", ["CRCRI"]),
-                                          ("IT.ADRS.SAFFL", "EQ", ["Y"])]
+                                          ("IT.ADRS.EFFFL", "EQ", ["Y"])]
     assert [v.get("ItemOID") for v in dataset.findall("arm:AnalysisVariable", ARM)] == \
         ["IT.ADRS.AVALC"]
     assert "Clopper-Pearson" in primary.findtext("arm:Documentation//odm:TranslatedText",
