@@ -160,7 +160,18 @@ def map_raw(raw_dir: Path, mapping_dir: Path) -> tuple[Specs, StudyConfig, Mappi
     specs = study_specs(config, load_specs())
     result = map_study(config, raw_dir, specs)
     result.datasets.update(build_trial_design(config, specs, result.datasets))
+    result.datasets.update(derived_findings(result.datasets))
     return specs, config, result
+
+
+def derived_findings(datasets: dict[str, Dataset]) -> dict[str, Dataset]:
+    """Findings the sponsor computes from mapped ones: PP (non-compartmental analysis of the
+    PC concentrations), when the study has PC."""
+    from cdisc.sdtm.pp import pp_dataset
+
+    pc = datasets.get("PC")
+    pp = pp_dataset(pc.data) if pc is not None else None
+    return {"PP": pp} if pp is not None else {}
 
 
 # the reviewer's guides cdisc run writes beside each define.xml (def:SupplementalDoc)
@@ -260,6 +271,10 @@ def write_adam(folder: Path, result: AdamResult, study: StudyInfo,
 
         write_safety_tables(list(result.safety_tables), folder / "tables", study.study_name,
                             list(result.safety_notes))
+    if "ADPC" in result.datasets:
+        from cdisc.adam.kinetics_plot import plot_median_profile
+
+        plot_median_profile(result.datasets["ADPC"].data, folder / "kinetics_plot.png")
     if "ADTTE" not in result.datasets:
         return
     adtte = result.datasets["ADTTE"].data

@@ -22,8 +22,47 @@ def demo_out(tmp_path_factory) -> Path:
 
 def test_adam_outputs(demo_out: Path) -> None:
     names = {p.name for p in (demo_out / "adam").iterdir()}
-    assert {"adsl.xpt", "adrs.xpt", "adtte.xpt", "adsl.json", "define.xml",
-            "define.html"} <= names
+    assert {"adsl.xpt", "adrs.xpt", "adtte.xpt", "adae.xpt", "adpc.xpt", "adpp.xpt",
+            "adsl.json", "define.xml", "define.html", "kinetics_plot.png"} <= names
+    tables = {p.name for p in (demo_out / "adam" / "tables").iterdir()}
+    assert tables == {"overview.csv", "overview_trtfl.csv", "teae_by_soc_pt.csv",
+                      "related_teae_by_soc_pt.csv", "max_grade.csv", "safety_tables.html"}
+
+
+def test_demo_adae_keeps_every_ae_and_flags_the_lymphodepletion_death(demo_out: Path) -> None:
+    from cdisc.io.xpt import read_xpt
+
+    ae, _ = read_xpt(demo_out / "sdtm" / "ae.xpt")
+    adae, _ = read_xpt(demo_out / "adam" / "adae.xpt")
+    assert len(adae) == len(ae) == 278
+    # 920-006: grade 5 pneumonia one day after the lymphodepletion start, never infused
+    death = adae[(adae["USUBJID"] == "NCT04265963-920-006") & (adae["ATOXGR"] == "5")]
+    assert len(death) == 1
+    r = death.iloc[0]
+    assert (r["AEDECOD"], r["TRTEMFL"], r["LDTEMFL"], r["RELGR2"], r["TRTFL"], r["SAFFL"]) == \
+        ("Pneumonia", "", "Y", "RELATED TO LYMPHODEPLETION", "Y", "N")
+    crs = adae[adae["AEDECOD"] == "Cytokine release syndrome"]
+    assert (crs["CQ01NAM"] == "CYTOKINE RELEASE SYNDROME").all()
+    assert set(crs["AETOXGRS"]) == {"ASTCT CONSENSUS GRADING 2019"}
+
+
+def test_demo_pp_and_adpp_trace_to_pc(demo_out: Path) -> None:
+    from cdisc.io.xpt import read_xpt
+
+    pc, _ = read_xpt(demo_out / "sdtm" / "pc.xpt")
+    pp, _ = read_xpt(demo_out / "sdtm" / "pp.xpt")
+    adpp, _ = read_xpt(demo_out / "adam" / "adpp.xpt")
+    profiles = pc[["USUBJID", "PCSPEC", "PCRFTDTC"]].drop_duplicates()
+    assert len(pp) == 5 * len(profiles)  # CMAX TMAX CLST TLST AUCINT per profile
+    assert set(pp["PPTESTCD"]) == {"CMAX", "TMAX", "CLST", "TLST", "AUCINT"}
+    linked = pp.merge(profiles, left_on=["USUBJID", "PPSPEC", "PPRFTDTC"],
+                      right_on=["USUBJID", "PCSPEC", "PCRFTDTC"])
+    assert len(linked) == len(pp)
+    # ADPP: the calculated parameters, each the PP record it names
+    done = pp[pp["PPSTAT"] != "NOT DONE"]
+    assert len(adpp) == len(done)
+    merged = adpp.merge(pp, left_on=["USUBJID", "SRCSEQ"], right_on=["USUBJID", "PPSEQ"])
+    assert (merged["AVAL"] == merged["PPSTRESN"]).all()
 
 
 @pytest.mark.skipif(not REFERENCE.exists(), reason="../shared/reference not present")

@@ -171,3 +171,66 @@ def test_most_complete_date_takes_the_most_precise_agreeing_date() -> None:
         {"column": "D"}, {"domain": "DS", "variable": "DSSTDTC", "where": {"DSDECOD": "DEATH"}}]}})
     assert list(r.values) == ["2021-04-27", "2021-04-20", "2021-05-02"]
     assert list(r.errors) == ["", "dates disagree: 2021-04-20, 2021-04-27", ""]
+
+
+VISIT_DAYS = pd.DataFrame({"folder": ["SCREENING", "LD", "DAY0", "DAY7", "MONTH2", "UNSCHEDULED"],
+                           "visitnum": [1.0, 2.0, 3.0, 5.0, 13.0, float("nan")],
+                           "visit": ["SCREENING", "LYMPHODEPLETION", "DAY 0", "DAY 7", "MONTH 2",
+                                     "UNSCHEDULED"],
+                           "visitdy": ["", "-5", "1", "8", "61", ""]})
+
+
+def test_nominal_day_counts_from_the_reference_day_without_a_day_zero() -> None:
+    """Planned study day 1 (DAY0) is day 0 after the reference, day 8 (DAY7) is day 7, day 61
+    (MONTH2) day 60; day -5 (lymphodepletion) is 5 days before it, -5 (study days have no 0).
+    Screening and unscheduled visits have no planned day; WEEK9 is not a visit (queried)."""
+    r = registry.apply_rule(
+        ctx({"F": ["DAY0", "day7", "MONTH2", "LD", "SCREENING", "UNSCHEDULED", "", "WEEK9"]},
+            numeric=True, visits=VISIT_DAYS), {"nominal_day": "F"})
+    assert list(r.values.fillna(-99)) == [0.0, 7.0, 60.0, -5.0, -99, -99, -99, -99]
+    assert list(r.errors) == [""] * 7 + ["visit folder not in the study visit table"]
+
+
+def test_nominal_day_needs_the_planned_days_of_the_visit_table() -> None:
+    with pytest.raises(SpecError, match="visitdy"):
+        registry.apply_rule(ctx({"F": ["DAY0"]}, visits=VISIT_DAYS.drop(columns="visitdy")),
+                            {"nominal_day": "F"})
+
+
+def test_iso_duration_from_a_variable_mapped_earlier() -> None:
+    """7 days P7D, day 0 P0D, 5 days before the reference -P5D (SDTMIG --ELTM), 60 P60D; no
+    number, no duration."""
+    c = ctx({"X": [""] * 5})
+    c.mapped["PCTPTNUM"] = pd.Series([7.0, 0.0, -5.0, 60.0, float("nan")])
+    r = registry.apply_rule(c, {"iso_duration": {"value": "PCTPTNUM", "unit": "days"}})
+    assert list(r.values) == ["P7D", "P0D", "-P5D", "P60D", ""]
+    assert list(r.errors) == [""] * 5
+
+
+def test_iso_duration_units_and_raw_text() -> None:
+    """Time units go after T (1.5 hours PT1.5H, 15 minutes before -PT15M); a word is no
+    number (queried, null)."""
+    c = ctx({"H": ["1.5", " 24 ", "", "pending"], "M": ["-15", "30", "0", "5"]})
+    hours = registry.apply_rule(c, {"iso_duration": {"column": "H", "unit": "hours"}})
+    minutes = registry.apply_rule(c, {"iso_duration": {"column": "M", "unit": "Minutes"}})
+    weeks = registry.apply_rule(c, {"iso_duration": {"column": "M", "unit": "weeks"}})
+    assert list(hours.values) == ["PT1.5H", "PT24H", "", ""]
+    assert list(hours.errors) == ["", "", "", "not a number"]
+    assert list(minutes.values) == ["-PT15M", "PT30M", "PT0M", "PT5M"]
+    assert list(weeks.values) == ["-P15W", "P30W", "P0W", "P5W"]
+
+
+@pytest.mark.parametrize("params,message", [
+    ({"value": "PCTPTNUM"}, "needs a unit"),
+    ({"value": "PCTPTNUM", "unit": "fortnights"}, "needs a unit"),
+    ({"unit": "days"}, "either value"),
+    ({"value": "A", "column": "B", "unit": "days"}, "either value"),
+    ({"value": "A", "unit": "days", "round": 1}, "unknown parameter"),
+    ("PCTPTNUM", "takes"),
+])
+def test_iso_duration_parameters_are_checked_before_any_row(params, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        registry.check_rule({"iso_duration": params})
+    # also inside a case branch
+    with pytest.raises(SpecError, match=message):
+        registry.check_rule({"case": [{"else": {"iso_duration": params}}]})

@@ -68,18 +68,61 @@ def test_supp_qval_has_value_level_metadata_by_qnam(define) -> None:  # type: ig
         "ValueListOID") == "VL.SUPPAE.QVAL"
 
 
-def test_lab_results_by_test_split_by_specimen_only_where_it_varies(define) -> None:  # type: ignore[no-untyped-def]
-    # the kinetics tests are measured in blood and in bone marrow; albumin in serum only
+def test_findings_results_by_test_split_by_specimen_only_where_it_varies(define) -> None:  # type: ignore[no-untyped-def]
+    # the qPCR transgene (PC) is measured in blood and in bone marrow; albumin in serum only
     assert _where(define, "WC.LB.LBTESTCD.ALB") == [("IT.LB.LBTESTCD", "EQ", ["ALB"])]
-    assert _where(define, "WC.LB.LBTESTCD.CARTCOPY.LBSPEC.BLOOD") == [
-        ("IT.LB.LBTESTCD", "EQ", ["CARTCOPY"]), ("IT.LB.LBSPEC", "EQ", ["BLOOD"])]
-    assert _where(define, "WC.LB.LBTESTCD.CARTCOPY.LBSPEC.BONE_MARROW")[1] == \
-        ("IT.LB.LBSPEC", "EQ", ["BONE MARROW"])
-    refs = {r.get("ItemOID") for r in _value_list(define, "VL.LB.LBSTRESN")}
-    assert {"IT.LB.LBSTRESN.ALB", "IT.LB.LBSTRESN.CARTCOPY.BLOOD",
-            "IT.LB.LBSTRESN.CARTCOPY.BONE_MARROW"} <= refs
+    assert _where(define, "WC.PC.PCTESTCD.CARTCOPY.PCSPEC.BLOOD") == [
+        ("IT.PC.PCTESTCD", "EQ", ["CARTCOPY"]), ("IT.PC.PCSPEC", "EQ", ["BLOOD"])]
+    assert _where(define, "WC.PC.PCTESTCD.CARTCOPY.PCSPEC.BONE_MARROW")[1] == \
+        ("IT.PC.PCSPEC", "EQ", ["BONE MARROW"])
+    refs = {r.get("ItemOID") for r in _value_list(define, "VL.PC.PCSTRESN")}
+    assert refs == {"IT.PC.PCSTRESN.CARTCOPY.BLOOD", "IT.PC.PCSTRESN.CARTCOPY.BONE_MARROW"}
+    assert "IT.LB.LBSTRESN.ALB" in {r.get("ItemOID") for r in _value_list(define,
+                                                                          "VL.LB.LBSTRESN")}
     unit = _item(define, "IT.LB.LBSTRESU.ALB")
     assert unit.find("odm:CodeListRef", NS).get("CodeListOID") == "CL.UNIT"
+    # CD123+ blasts are measured in marrow only: one description, no specimen in its clause
+    assert _where(define, "WC.CP.CPTESTCD.BLSBL") == [("IT.CP.CPTESTCD", "EQ", ["BLSBL"])]
+
+
+def test_kinetics_codelists_and_derivations(define) -> None:  # type: ignore[no-untyped-def]
+    """PC's test code has no CDISC codelist: the sponsor's, decoded by PCTEST; its unit is the
+    PKUNIT term DNA copies/ug (C170632); CP's tests and category are CT terms or extended
+    values of the extensible lists; the nominal times say how they are derived."""
+    code = define.find(".//odm:CodeList[@OID='CL.PCTESTCD']", NS)
+    assert [(i.get("CodedValue"), i.findtext(".//odm:TranslatedText", namespaces=NS))
+            for i in code.iterfind("odm:CodeListItem", NS)] == [
+        ("CARTCOPY", "CAR-T Transgene Copies")]
+    assert _item(define, "IT.PC.PCTESTCD").find("odm:CodeListRef", NS).get(
+        "CodeListOID") == "CL.PCTESTCD"
+    pkunit = define.find(".//odm:CodeList[@OID='CL.PKUNIT']", NS)
+    # PC's concentration unit and PP's time and AUC units (PKUNIT C85494)
+    terms = {t.get("CodedValue"): t.find("odm:Alias", NS).get("Name")
+             for t in pkunit.iterfind("odm:EnumeratedItem", NS)}
+    assert terms == {"DNA copies/ug": "C170632", "day": "C25301", "h*DNA copies/ug": "C172585"}
+    assert _item(define, "IT.PC.PCSTRESU").find("odm:CodeListRef", NS).get(
+        "CodeListOID") == "CL.PKUNIT"
+
+    def items(oid: str) -> dict[str, str | None]:
+        cl = define.find(f".//odm:CodeList[@OID='{oid}']", NS)
+        return {i.get("CodedValue"): (i.find("odm:Alias", NS).get("Name")
+                                      if i.find("odm:Alias", NS) is not None else
+                                      i.get("{http://www.cdisc.org/ns/def/v2.1}ExtendedValue"))
+                for i in cl.iterfind("odm:EnumeratedItem", NS)}
+
+    assert items("CL.CPTESTCD") == {"BLSBL": "Yes", "TLSTLY": "C181261"}
+    assert items("CL.CPCAT") == {"CELLULAR KINETICS": "Yes", "IMMUNOPHENOTYPING": "C181250"}
+    assert items("CL.METHOD")["REAL-TIME POLYMERASE CHAIN REACTION ASSAY"] == "C51962"
+    assert items("CL.METHOD")["FLOW CYTOMETRY"] == "C16585"
+    for var, words in (("PCTPTNUM", "VISITDY"), ("PCELTM", "ISO 8601 duration"),
+                       ("PCRFTDTC", "first CAR-T infusion"), ("CPTPTNUM", "VISITDY")):
+        domain = var[:2]
+        ref = define.find(f".//odm:ItemGroupDef[@OID='IG.{domain}']/odm:ItemRef"
+                          f"[@ItemOID='IT.{domain}.{var}']", NS)
+        method = define.find(f".//odm:MethodDef[@OID='{ref.get('MethodOID')}']", NS)
+        assert words in method.findtext(".//odm:TranslatedText", namespaces=NS), var
+        assert _item(define, f"IT.{domain}.{var}").find("def:Origin", NS).get("Type") == \
+            "Derived"
 
 
 def test_result_variables_are_not_codelists_of_observed_numbers(define) -> None:  # type: ignore[no-untyped-def]
@@ -124,8 +167,10 @@ def test_coded_terms_are_assigned_from_the_configured_dictionary(define) -> None
 
 
 def test_vendor_data_say_so_at_value_level(define) -> None:  # type: ignore[no-untyped-def]
-    kinetics = _item(define, "IT.LB.LBORRES.CARTCOPY.BLOOD").find("def:Origin", NS)
+    kinetics = _item(define, "IT.PC.PCORRES.CARTCOPY.BLOOD").find("def:Origin", NS)
     assert kinetics.attrib == {"Type": "Collected", "Source": "Vendor"}
+    flow = _item(define, "IT.CP.CPORRES.TLSTLY.BLOOD").find("def:Origin", NS)
+    assert flow.attrib == {"Type": "Collected", "Source": "Vendor"}
     local = _item(define, "IT.LB.LBORRES.ALB").find("def:Origin", NS)
     assert local.attrib == {"Type": "Collected", "Source": "Investigator"}
 

@@ -113,7 +113,11 @@ def test_cg0314_no_qnam_is_a_model_variable(sdtm) -> None:
         parent = name[4:]
         generic = {"--" + q[len(parent):] if q.startswith(parent) else q for q in table["QNAM"]}
         assert not generic & model, (name, generic & model)
-    assert "LBLLOQ" in sdtm["LB"] and sdtm["LB"]["LBLLOQ"].notna().sum() == 858
+    # the kinetics' LLOQ is PCLLOQ (IG) and CPLLOQ (the Findings class's --LLOQ), not SUPP--:
+    # every qPCR record (429) and every CAR+ T cell record (429); CD123+ blasts have none
+    assert "LBLLOQ" not in sdtm["LB"]
+    assert sdtm["PC"]["PCLLOQ"].notna().sum() == 429
+    assert sdtm["CP"]["CPLLOQ"].notna().sum() == 429
 
 
 def test_fb3202_stdy_wherever_stdtc(sdtm) -> None:

@@ -15,8 +15,8 @@ from cdisc.sdtm.engine import map_study
 from cdisc.sdtm.mapping import load_study
 from cdisc.specs import load_specs
 
-EXPECTED = {"DM", "EX", "CM", "PR", "AE", "MH", "DS", "DD", "IE", "RS", "LB", "SUPPAE",
-            "SUPPMH", "SUPPPR"}
+EXPECTED = {"DM", "EX", "CM", "PR", "AE", "MH", "DS", "DD", "IE", "RS", "LB", "PC", "CP",
+            "SUPPAE", "SUPPMH", "SUPPPR"}
 
 
 def run(raw: Path):
@@ -47,6 +47,21 @@ def test_every_raw_row_is_accounted_for(demo) -> None:
         "nact.csv": 0, "rs.csv": 0}
 
 
+def test_kinetics_rows_reconcile_with_pc_and_cp(demo) -> None:
+    """kinetics.csv's 990 rows: 429 qPCR (339 blood, 90 marrow) in PC, 429 CAR+ T cell (339 +
+    90) and 132 CD123+ blast results in CP, none left in LB (10338 local results and 132 marrow
+    blasts from rs.csv and dx.csv); each record traced to its own raw row."""
+    rec = demo.reconciliation.set_index("file").loc["kinetics.csv"]
+    assert (rec["read"], rec["mapped"], rec["filtered"]) == (990, 990, 0)
+    pc, cp = demo.datasets["PC"].data, demo.datasets["CP"].data
+    assert len(pc) == 429 and pc.groupby("PCSPEC").size().to_dict() == {"BLOOD": 339,
+                                                                         "BONE MARROW": 90}
+    assert cp.groupby("CPTESTCD").size().to_dict() == {"BLSBL": 132, "TLSTLY": 429}
+    assert len(demo.datasets["LB"].data) == 10470
+    kinetics = demo.trace[demo.trace["source_file"] == "kinetics.csv"]
+    assert kinetics["source_row"].nunique() == 990 and set(kinetics["domain"]) == {"PC", "CP"}
+
+
 def test_deliberate_bad_records_are_kept_and_queried(demo) -> None:
     """The bad records of cdisc/demo/FORMS.md: each lands in SDTM and has its data issue."""
     issues = demo.issues
@@ -67,10 +82,15 @@ def test_deliberate_bad_records_are_kept_and_queried(demo) -> None:
     assert sorted(s24["EXSTDTC"]) == ["2020-10-16", "2021-02"]  # raw 2021/02/31: kept, queried
     lb = demo.datasets["LB"].data
     not_done = lb[lb["LBSTAT"] == "NOT DONE"]
-    assert sorted(not_done["LBREASND"]) == ["HEMOLYZED", "NOT REPORTED",
-                                            "QUANTITY NOT SUFFICIENT",
-                                            "QUANTITY NOT SUFFICIENT", "RESULT PENDING"]
+    assert sorted(not_done["LBREASND"]) == ["HEMOLYZED", "NOT REPORTED", "RESULT PENDING"]
     assert (not_done["LBORRES"] == "").all() and not_done["LBSTRESN"].isna().all()
+    # the two QNS kinetics samples (kinetics.csv rows 461 and 490): kept, not done
+    for domain, row in (("CP", 461), ("PC", 490)):
+        ds = demo.datasets[domain]
+        rows = ds.trace["source_row"].astype(int).to_numpy() == row
+        rec = ds.data[rows].iloc[0]
+        assert rows.sum() == 1 and rec[f"{domain}STAT"] == "NOT DONE"
+        assert rec[f"{domain}REASND"] == "QUANTITY NOT SUFFICIENT" and rec[f"{domain}ORRES"] == ""
     comment = lb[lb["LBORRES"] == "see comment"]
     assert comment["LBSTRESC"].tolist() == ["see comment"] and comment["LBSTRESN"].isna().all()
 

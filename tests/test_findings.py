@@ -49,13 +49,19 @@ def test_standard_values_units_and_text() -> None:
 
 
 def test_below_limit_of_quantitation() -> None:
-    mapped = {"LBTESTCD": ["CARTCOPY", "CARTCOPY"], "LBORRESU": ["copies/ug", "copies/ug"],
-              "LBORRES": ["BLQ", "1234"]}
-    spec = {**STD, "below_limit": {"values": ["blq"], "limit": "LLOQ"}}
+    """The demo's PC transgene copies: BLQ below an LLOQ of 50 is '<50' with no number, in the
+    test's one standard unit."""
+    mapped = {"PCTESTCD": ["CARTCOPY", "CARTCOPY"],
+              "PCORRESU": ["DNA copies/ug", "DNA copies/ug"], "PCORRES": ["BLQ", "1234"]}
+    spec = {"value": "PCORRES", "unit": "PCORRESU", "test": "PCTESTCD",
+            "below_limit": {"values": ["blq"], "limit": "LLOQ"}}
     text = run({"standard_text": spec}, mapped, {"LLOQ": ["50", "50"]})
     value = run({"standard_value": spec}, mapped, {"LLOQ": ["50", "50"]})
+    unit = run({"standard_unit": spec}, mapped, {"LLOQ": ["50", "50"]})
     assert list(text.values) == ["<50", "1234"]
     assert np.isnan(value.values.iloc[0]) and value.values.iloc[1] == 1234.0
+    assert list(unit.values) == ["DNA copies/ug", "DNA copies/ug"]
+    assert list(value.errors) == ["", ""]
 
 
 def test_reference_range_indicator() -> None:

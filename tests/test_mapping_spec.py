@@ -79,3 +79,10 @@ def test_missing_raw_column_named_before_reading(dm_ex_mapping: Path, mini_raw: 
     with pytest.raises(SpecError) as info:
         check_against_files(config, mini_raw)
     assert info.value.file == "dm.csv" and info.value.column == "BIRTHDATE"
+
+
+def test_bad_duration_unit_is_refused_at_load(mapping: Path) -> None:
+    _edit(mapping / "PC.yaml", "PCELTM: {iso_duration: {value: PCTPTNUM, unit: days}}",
+          "PCELTM: {iso_duration: {value: PCTPTNUM, unit: fortnights}}")
+    message = _error(mapping)
+    assert "PC.yaml" in message and "PCELTM: iso_duration needs a unit" in message

@@ -100,6 +100,8 @@ def test_identifiers_interval_and_link_to_pc() -> None:
     assert set(pp["PPCAT"]) == {TEST}  # SDTMIG v3.4: PPCAT is the analyte's PCTEST
     assert dict(zip(pp["USUBJID"], pp["PPRFTDTC"], strict=False)) == {
         "A": REF, "B": "2024-03-01T09:00"}
+    # PPTPTREF names the reference of PPRFTDTC, PPSTINT and PPENINT (SDTM v2.0 --TPTREF;
+    # CORE-000165 / FDA FB3701 require it beside PPRFTDTC)
     assert set(pp["PPTPTREF"]) == {"FIRST CAR-T INFUSION"}
     auc = pp[pp["PPTESTCD"] == "AUCINT"]
     assert set(auc["PPSTINT"]) == {"P0D"} and set(auc["PPENINT"]) == {"P28D"}

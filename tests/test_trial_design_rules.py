@@ -627,7 +627,7 @@ def test_core_000168_visitnum_in_sv(sdtm) -> None:
     by USUBJID). TV is in the scope but has no subjects: nothing to group by."""
     sv = set(zip(sdtm["SV"]["USUBJID"], sdtm["SV"]["VISITNUM"]))
     checked = datasets_with(sdtm, "USUBJID", "VISITNUM", exclude=("SV",))
-    assert set(checked) == {"LB", "RS"}
+    assert set(checked) == {"CP", "LB", "PC", "RS"}
     for name, df in checked.items():
         hit = df["VISITNUM"].notna() & ~pd.Series(list(zip(df["USUBJID"], df["VISITNUM"])),
                                                   index=df.index).isin(sv)
@@ -655,7 +655,7 @@ def test_core_000269_000270_planned_visits_in_tv(sdtm, core_id: str, key: str) -
     sv, tv = sdtm["SV"], set(sdtm["TV"][key])
     presp = sv.drop_duplicates(["USUBJID", key]).set_index(["USUBJID", key])["SVPRESP"]
     checked = datasets_with(sdtm, "USUBJID", key, exclude=("TV",))
-    assert set(checked) == {"LB", "RS", "SV"}
+    assert set(checked) == {"CP", "LB", "PC", "RS", "SV"}
     for name, df in checked.items():
         at = pd.MultiIndex.from_arrays([df["USUBJID"], df[key]])
         planned = pd.Series(presp.reindex(at).to_numpy(), index=df.index) == "Y"
@@ -677,7 +677,7 @@ def test_core_000361_visit_and_visitnum_one_to_one(sdtm) -> None:
     VISITNUM per VISIT for every visit, so the unplanned ones are asserted too."""
     tvnum = set(sdtm["TV"]["VISITNUM"])
     checked = datasets_with(sdtm, "VISITNUM", "VISIT")
-    assert set(checked) == {"LB", "RS", "SV", "TV"}
+    assert set(checked) == {"CP", "LB", "PC", "RS", "SV", "TV"}
     for name, df in checked.items():
         many = not_one_to_one(df, "VISIT", "VISITNUM")
         hit = df["VISITNUM"].isin(tvnum) & many

@@ -41,8 +41,13 @@ def test_demo_output_reports_exactly_its_real_data_findings(demo_sdtm: Path,
     uncoded term (row 236: CORE-000356 and the GX Req check), a lab result that is not a number
     (no standard unit: CORE-000699 / FB3001), MHCAT with one value (CORE-000365 / CG0077),
     partial AE end dates in the start's month (CORE-000718 / FB3209: CORE compares a partial
-    date by its first instant), samples timed on the day of RFPENDTC (CORE-000720, 000952),
-    deaths without a fatal AE (CORE-001078 / FB0609)."""
+    date by its first instant), samples timed on the day of RFPENDTC (CORE-000720 in LB and
+    in the kinetics' PC and CP, 000952 in SV: CORE compares the date-only RFPENDTC by its
+    first instant), deaths without a fatal AE (CORE-001078 / FB0609). One finding is of the
+    rules themselves: PP has PPRFTDTC, which CORE-000165 (FB3701) requires PPTPTREF beside,
+    and PPTPTREF, which CORE-000080 (CG0093, citing the SDTM v1.4 definition) allows only
+    beside --TPT/--TPTNUM/--ELTM; SDTM v2.0 defines --TPTREF as the reference of --STINT and
+    --ENINT too, which PP has, so PP keeps PPTPTREF and CORE-000080 is reported."""
     result = validate(str(demo_sdtm), "--json", str(tmp_path / "r.json"), "--junit",
                       str(tmp_path / "j.xml"), "--html", str(tmp_path / "html"))
     assert result.exit_code == 1, result.output
@@ -51,12 +56,14 @@ def test_demo_output_reports_exactly_its_real_data_findings(demo_sdtm: Path,
     errors = sorted((f["rule"], f["reference"], f["dataset"], f["count"])
                     for f in doc["findings"] if f["severity"] == "error")
     assert errors == [
+        ("CORE-000080", "CG0093", "PP", 1),
         ("CORE-000266", "CG0042", "AE", 1), ("CORE-000356", "CG0014", "AE", 1),
         ("CORE-000365", "CG0077", "MH", 42), ("CORE-000699", "FB3001", "LB", 1),
-        ("CORE-000718", "FB3209", "AE", 17), ("CORE-000720", "FB3406", "LB", 58),
+        ("CORE-000718", "FB3209", "AE", 17), ("CORE-000720", "FB3406", "CP", 4),
+        ("CORE-000720", "FB3406", "LB", 51), ("CORE-000720", "FB3406", "PC", 3),
         ("CORE-000952", "FB3407", "SV", 5), ("CORE-001078", "FB0609", "AE", 146),
         ("GX.REQ.POPULATED", None, "AE", 1)]
-    assert doc["summary"]["error"] == 9 and doc["summary"]["rules_not_executable"] == 0
+    assert doc["summary"]["error"] == 12 and doc["summary"]["rules_not_executable"] == 0
     assert (tmp_path / "html" / "report.html").read_bytes().startswith(b"<!DOCTYPE html>")
     assert b"<testsuite" in (tmp_path / "j.xml").read_bytes()
 
@@ -90,7 +97,7 @@ def test_fail_on_warning(demo_sdtm: Path, tmp_path: Path) -> None:
     shutil.copytree(demo_sdtm, bad)
     # without the datasets holding the demo's real data errors, one warning is left:
     # CM's EPOCH missing on a record before the first epoch (CORE-000701)
-    for name in ("ae", "suppae", "mh", "suppmh", "lb", "sv"):
+    for name in ("ae", "suppae", "mh", "suppmh", "lb", "pc", "pp", "cp", "sv"):
         for ext in ("xpt", "json"):
             (bad / f"{name}.{ext}").unlink(missing_ok=True)
     assert validate(str(bad), "--no-gx", "--fail-on", "error").exit_code == 0

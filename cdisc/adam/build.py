@@ -11,6 +11,8 @@ import pandas as pd
 from cdisc import dates
 from cdisc.adam.adae import ADSL_CARRIED as ADAE_CARRIED
 from cdisc.adam.adae import build_adae
+from cdisc.adam.adpc import build_adpc
+from cdisc.adam.adpp import build_adpp
 from cdisc.adam.adrs import build_adrs, response_population, response_rate, subject_values
 from cdisc.adam.adsl import DM_VARIABLES, build_adsl
 from cdisc.adam.adtte import build_adtte
@@ -45,7 +47,7 @@ ADAE_ORDER = ["STUDYID", "USUBJID", *ADAE_CARRIED, "AESEQ", "AESPID", "AETERM", 
               "AOCCSIFL", "AOCCPIFL", "AESER", "AESDTH", "AESLIFE", "AESHOSP", "AESDISAB",
               "AESCONG", "AESMIE", "AEOUT", "AEACN", "AEREL", "AERELN", "AREL", "ARELN",
               "AETOXGR", "AETOXGRN", "ATOXGR", "ATOXGRN", "AETOXGRS", "AEENRTPT", "AEENTPT"]
-DATETIMES = {"TRTSDTM", "TRTEDTM"}
+DATETIMES = {"TRTSDTM", "TRTEDTM", "ADTM"}
 METHODS = {
     "AGEGR1": "Age group of DM.AGE by the configured groups (adam.yaml age_groups).",
     "AGEGR1N": "Order of AGEGR1 in the configured groups.",
@@ -147,6 +149,23 @@ def _to_dataset(name: str, df: pd.DataFrame, order: list[str], specs: Specs, key
 SUPPLEMENTAL = ("SUPPDM", "SUPPAE")
 
 
+def kinetics_datasets(sdtm: dict[str, pd.DataFrame], adsl: pd.DataFrame, specs: Specs,
+                      config: AdamConfig) -> dict[str, Dataset]:
+    """ADPC from SDTM PC and ADPP from SDTM PP, when the study has them."""
+    out = {}
+    if not sdtm["PC"].empty:
+        adpc = build_adpc(sdtm["PC"], adsl)
+        out["ADPC"] = _to_dataset("ADPC", adpc, list(adpc.columns), specs,
+                                  ("STUDYID", "USUBJID", "ASEQ"),
+                                  "One record per subject per parameter per sample", "", config)
+    if not sdtm["PP"].empty:
+        adpp = build_adpp(sdtm["PP"], adsl)
+        out["ADPP"] = _to_dataset("ADPP", adpp, list(adpp.columns), specs,
+                                  ("STUDYID", "USUBJID", "ASEQ"),
+                                  "One record per subject per parameter", "", config)
+    return out
+
+
 def actual_treatment(carried: pd.DataFrame) -> pd.DataFrame:
     """TRTA/TRTAN of BDS records: the actual treatment of the single period (TRT01A/TRT01AN);
     TRT01AN is carried only to make TRTAN."""
@@ -217,6 +236,7 @@ def derive_from_sdtm(sdtm: dict[str, pd.DataFrame], config: AdamConfig,
         datasets["ADAE"] = _to_dataset("ADAE", adae, adae_order(config.adverse_events), specs,
                                        ("STUDYID", "USUBJID", "AESEQ"),
                                        "One record per subject per adverse event", "", config)
+    datasets.update(kinetics_datasets(sdtm, adsl, specs, config))
     rates = []
     if response:
         datasets["ADRS"] = _to_dataset("ADRS", adrs, ADRS_ORDER, specs,

@@ -18,6 +18,9 @@ NY = "C66742"  # CDISC CT No Yes Response
 ONCRSR = "C96785"  # CDISC CT Oncology Response Assessment Result
 # ADRS variables copied from the RS record of the assessment
 RS_COPIES = {"VISIT": "RS.VISIT", "VISITNUM": "RS.VISITNUM", "RSSEQ": "RS.RSSEQ"}
+# ADPC variables copied from the PC record of the sample
+PC_COPIES = {"ATPT": "PC.PCTPT", "ATPTN": "PC.PCTPTNUM", "ATPTREF": "PC.PCTPTREF",
+             "AVISIT": "PC.VISIT", "AVISITN": "PC.VISITNUM"}
 
 
 @dataclass(frozen=True)
@@ -380,4 +383,15 @@ def variable_texts(name: str, config: AdamConfig, frame: pd.DataFrame) -> dict[s
         return adtte_texts(config, frame)
     if name == "ADAE":
         return adae_texts(config)
+    if name in ("ADPC", "ADPP"):
+        from cdisc.adam import adpc, adpp
+
+        methods = (adpc if name == "ADPC" else adpp).METHODS
+        out = {var: VariableText(method=text) for var, text in methods.items()}
+        if name == "ADPC":
+            out.update({var: VariableText(origin=Origin("Predecessor", description=source))
+                        for var, source in PC_COPIES.items()})
+            out.update({unit: VariableText(method=f"DAYS when {unit[:-1]} is populated.")
+                        for unit in ("ARELTMU", "NRELTMU")})
+        return out
     return {}

@@ -11,7 +11,7 @@ import pandas as pd
 from cdisc import dates
 from cdisc.errors import InputError, SpecError
 
-DOMAINS = ("DM", "EX", "AE", "LB", "PC", "CP", "RS", "DS", "PR", "CM", "MH")
+DOMAINS = ("DM", "EX", "AE", "LB", "PC", "PP", "CP", "RS", "DS", "PR", "CM", "MH")
 
 
 def read_sdtm(folder: Path, names: tuple[str, ...] = DOMAINS) -> dict[str, pd.DataFrame]:

@@ -133,6 +133,97 @@ def apply_visit(ctx: Context, params: Any) -> Result:
     return Result(visit.fillna(folder).astype(object), errors, {"VISITNUM": visitnum})
 
 
+def apply_nominal_day(ctx: Context, params: Any) -> Result:
+    """Visit folder -> the visit's planned day counted from the reference day, day 0 being
+    study day 1 (the day of DM.RFSTDTC): the visit table's planned study day (visitdy) minus 1
+    from day 1 on, visitdy itself before day 1 (there is no study day 0). A visit without a
+    planned day (screening, unscheduled) gives null; a folder outside the table is an error."""
+    if ctx.visits is None:
+        raise SpecError("the nominal_day algorithm needs 'visits:' in study.yaml")
+    if "visitdy" not in ctx.visits.columns:
+        raise SpecError("the nominal_day algorithm needs a visitdy column in the visit table")
+    spec = params if isinstance(params, dict) else {"column": params}
+    folder = clean_text(ctx.column(spec["column"])).str.upper()
+    table = ctx.visits.set_index("folder")
+    planned = pd.to_numeric(table["visitdy"].replace("", None), errors="coerce")
+    day = folder.map(planned).astype("float64")
+    day = day.where(day < 1, day - 1)  # study day 1 is day 0; before it the count has no 0
+    unknown = ~folder.isin(table.index) & (folder != "")
+    return Result(day, reasons(unknown, "visit folder not in the study visit table"))
+
+
+# ISO 8601 duration designators: (unit -> (designator, in the time part after 'T'))
+DURATION_UNITS = {"years": ("Y", False), "months": ("M", False), "weeks": ("W", False),
+                  "days": ("D", False), "hours": ("H", True), "minutes": ("M", True),
+                  "seconds": ("S", True)}
+
+
+def check_iso_duration(params: Any) -> None:
+    """iso_duration: {value: VARIABLE or column: COLUMN, unit: days|hours|...}."""
+    if not isinstance(params, dict):
+        raise SpecError("iso_duration takes {value: VARIABLE, unit: days} or "
+                        "{column: COLUMN, unit: days}")
+    unknown = sorted(set(params) - {"value", "column", "unit"})
+    if unknown:
+        raise SpecError(f"iso_duration: unknown parameter(s) {unknown}")
+    if ("value" in params) == ("column" in params):
+        raise SpecError("iso_duration takes either value (a variable mapped earlier in the "
+                        "block) or column (a raw column)")
+    unit = str(params.get("unit", "")).strip().lower()
+    if unit not in DURATION_UNITS:
+        raise SpecError(f"iso_duration needs a unit, one of {', '.join(DURATION_UNITS)} "
+                        f"(got {unit or 'none'!r})")
+
+
+def apply_iso_duration(ctx: Context, params: Any) -> Result:
+    """A number of units -> ISO 8601 duration: 7 days 'P7D', 1.5 hours 'PT1.5H', 5 days
+    before the reference '-P5D' (the SDTMIG --ELTM convention for a negative duration). The
+    number is a target variable mapped earlier in the block (`value`) or a raw column
+    (`column`); no number gives null, text that is no number an error."""
+    check_iso_duration(params)
+    spec = params
+    unit = str(spec["unit"]).strip().lower()
+    source = ctx.variable(spec["value"]) if "value" in spec else ctx.column(spec["column"])
+    if pd.api.types.is_numeric_dtype(source):
+        number = source.astype("float64")
+        bad = pd.Series(False, index=source.index)
+    else:
+        text = clean_text(source)
+        number = on_distinct(_parse_number, text)
+        bad = number.isna() & (text != "")
+    designator, in_time = DURATION_UNITS[unit]
+    head = "PT" if in_time else "P"
+    text = on_distinct(lambda v: _durations(v, head, designator), number)
+    return Result(text.astype(object), reasons(bad, "not a number"))
+
+
+def _durations(values: pd.Series, head: str, designator: str) -> pd.Series:
+    def one(v: float) -> str:
+        if not np.isfinite(v):
+            return ""
+        amount = np.format_float_positional(abs(float(v)), trim="-")
+        return ("-" if v < 0 else "") + head + amount + designator
+    return values.map(one).astype(object)
+
+
+def describe_nominal_day(params: Any) -> str:
+    column = params["column"] if isinstance(params, dict) else params
+    return (f"The planned day of the visit ({column}) counted from the day of the reference "
+            "start DM.RFSTDTC (day 0): the visit's planned study day (VISITDY) minus 1 from "
+            "study day 1 on, VISITDY itself before it (there is no study day 0); null for a "
+            "visit without a planned day.")
+
+
+def describe_iso_duration(params: Any) -> str:
+    spec = params if isinstance(params, dict) else {}
+    what = spec.get("value") or spec.get("column") or "the value"
+    unit = str(spec.get("unit", "days")).lower()
+    designator, in_time = DURATION_UNITS.get(unit, ("D", False))
+    example = ("PT" if in_time else "P") + "7" + designator
+    return (f"{what} ({unit}) as an ISO 8601 duration: 7 {unit} is {example}, a negative "
+            f"value (before the reference) -{example}; null without a value.")
+
+
 def _aggregate(ctx: Context, spec: dict, take_last: bool) -> Result:
     df = domain_rows(ctx, spec)
     # a list of variables: the first non-empty one per record (EXENDTC, else EXSTDTC)

@@ -9,7 +9,7 @@ named filter); the ledger counts them per file.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +19,7 @@ from cdisc.build import check_metadata, typed_table
 from cdisc.errors import InputError, SpecError
 from cdisc.io.raw import FILE_COL, ROW_COL, read_raw, source_label
 from cdisc.io.xpt import text_column
-from cdisc.model import Column, Dataset, Origin
+from cdisc.model import Column, Dataset, Origin, SponsorCodelist
 from cdisc.sdtm import context, long_text, registry
 from cdisc.sdtm import derive
 from cdisc.sdtm.ledger import Ledger
@@ -559,11 +559,31 @@ class Engine:
                               "seq": table[seq] if seq in table else np.nan,
                               "source_file": table[FILE_COL], "source_row": table[ROW_COL]})
         data = table[names]
+        columns = _sponsor_test_codes(domain, ds, columns, data)
         dataset = Dataset(name=domain, label=ds.label, columns=columns, data=data,
                           keys=tuple(k for k in (*ds.keys, seq) if k in names),
                           dataset_class=ds.dataset_class, structure=ds.structure,
                           standard=ds.standard, trace=trace)
         return dataset, trace
+
+
+def _sponsor_test_codes(domain: str, ds: DatasetSpec, columns: list[Column],
+                        data: pd.DataFrame) -> list[Column]:
+    """A Findings --TESTCD for which the IG names no CDISC codelist (PCTESTCD, IETESTCD: the
+    sponsor's own tests) gets the sponsor's codelist in define.xml: every code used, decoded
+    by its --TEST (only when each code has one name)."""
+    code, name = f"{domain}TESTCD", f"{domain}TEST"
+    if ds.dataset_class.upper() not in ("FINDINGS", "FINDINGS ABOUT") or \
+            code not in data or name not in data:
+        return columns
+    pairs = pd.DataFrame({"code": text_column(data[code]), "name": text_column(data[name])})
+    pairs = pairs[pairs["code"] != ""].drop_duplicates()
+    if pairs.empty or pairs["code"].duplicated().any():
+        return columns
+    items = tuple(sorted(zip(pairs["code"], pairs["name"], strict=True)))
+    return [replace(c, codelist=SponsorCodelist(f"CL.{code}", f"{ds.label} Test Code", "text",
+                                                items))
+            if c.name == code and c.codelist is None else c for c in columns]
 
 
 class _LazyTables(dict):

@@ -286,6 +286,7 @@ def load_domain(path: Path, specs: Specs, sources: dict[str, Source]) -> DomainM
             try:
                 registry.rule_algorithm(rule)
                 registry.rule_phase(rule)
+                registry.check_rule(rule)
             except SpecError as exc:
                 raise SpecError(f"{var}: {exc.message}", file=str(path)) from None
         supplemental = _load_supplemental(b.get("supplemental") or {}, path)
@@ -359,6 +360,7 @@ def _load_supplemental(spec: object, path: Path) -> dict[str, dict]:
         algo = {k: v for k, v in rule.items() if k not in SUPP_KEYS}
         try:
             registry.rule_algorithm(algo)
+            registry.check_rule(algo)
         except SpecError as exc:
             raise SpecError(f"supplemental {qnam}: {exc.message}", file=str(path)) from None
         out[qnam] = {"label": label, "eval": str(rule.get("eval", "")), "rule": algo}

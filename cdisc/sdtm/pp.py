@@ -22,7 +22,9 @@ import numpy as np
 import pandas as pd
 
 from cdisc import nca
+from cdisc.model import Column, Dataset
 from cdisc.sdtm.derive import derive_seq
+from cdisc.specs import load_specs
 
 END_DAY = 28.0  # AUC from day 0 to day 28 (AUCINT, PPSTINT P0D, PPENINT P28D)
 # CDISC CT 2025-03-28: PKPARMCD (C85839) -> PKPARM (C85493); the same NCI code in both lists
@@ -62,9 +64,9 @@ PP_METHOD = (
     f"BLQ: {nca.BLQ_RULE} {nca.ALL_BLQ_RULE} CMAX is the highest concentration, TMAX the first "
     "time it occurs, CLST the last quantifiable concentration and TLST its time. AUCINT is the "
     f"AUC from day 0 (PPSTINT P0D) to day {END_DAY:g} (PPENINT P{END_DAY:g}D) by the "
-    f"{nca.AUC_RULE} {nca.INTERPOLATION_RULE} {AUC_UNIT_RULE} Results are rounded to "
-    f"{SIGNIFICANT_DIGITS} "
-    "significant digits; a parameter that cannot be calculated has PPSTAT = NOT DONE and the "
+    f"{nca.AUC_RULE} {nca.INTERPOLATION_RULE} {nca.SPARSE_RULE} {AUC_UNIT_RULE} Results are "
+    "rounded to "
+    f"{SIGNIFICANT_DIGITS} significant digits; a parameter that cannot be calculated has PPSTAT = NOT DONE and the "
     "reason in PPREASND.")
 PP_PC_LINK = (
     "PP records are related to their PC records without RELREC: a PP record's concentrations "
@@ -224,3 +226,50 @@ def derive_pp(pc: pd.DataFrame, studyid: str | None = None,
     pp["PPSEQ"] = derive_seq(pp, PP_KEYS[1:])
     pp = pp.sort_values(["STUDYID", "USUBJID", "PPSEQ"], kind="stable").reset_index(drop=True)
     return pp[PP_COLUMNS].astype({"PPSEQ": "float64", "PPSTRESN": "float64"})
+
+
+# PP variables copied from the PC records of the profile, and the ones assigned from CT
+PP_PREDECESSORS = {"STUDYID": "PC.STUDYID", "USUBJID": "PC.USUBJID", "PPCAT": "PC.PCTEST",
+                   "PPSPEC": "PC.PCSPEC", "PPTPTREF": "PC.PCTPTREF",
+                   "PPRFTDTC": "PC.PCRFTDTC"}
+PP_ASSIGNED = ("DOMAIN", "PPTESTCD", "PPTEST", "PPANMETH", "PPSTINT", "PPENINT")
+
+
+def pp_column(var: str, spec) -> Column:  # type: ignore[no-untyped-def]
+    """define.xml metadata of one PP variable: its origin and, when derived, the method."""
+    from cdisc.model import Origin
+
+    specs = load_specs()
+    v = spec.variable(var)
+    codelist = v.codelist if v.codelist in specs.codelists else None
+    if var in PP_PREDECESSORS:
+        origin, method = Origin("Predecessor", description=PP_PREDECESSORS[var]), None
+    elif var in PP_ASSIGNED:
+        origin, method = Origin("Assigned", source="Sponsor"), None
+    elif var == "PPSEQ":
+        origin = Origin("Derived", source="Sponsor")
+        method = "1..n per subject after sorting by " + ", ".join(PP_KEYS[1:]) + "."
+    else:
+        origin, method = Origin("Derived", source="Sponsor"), PP_METHOD
+    return Column(name=var, label=v.label, type=v.type, codelist=codelist, origin=origin,
+                  method=method, core=v.core, value_domain=v.value_domain,
+                  comment=PP_PC_LINK if var == "PPRFTDTC" else None)
+
+
+def pp_dataset(pc: pd.DataFrame, end_day: float = END_DAY) -> Dataset | None:
+    """SDTM PP as a Dataset (variables in SDTMIG order, Perm ones only when populated);
+    None without PC records."""
+    from cdisc.build import make_dataset
+
+    if pc.empty:
+        return None
+    table = derive_pp(pc, end_day=end_day)
+    specs = load_specs()
+    spec = specs.dataset("PP")
+    names = [v.name for v in spec.variables if v.name in table.columns and (
+        v.core in ("Req", "Exp") or (table[v.name].astype(object).fillna("") != "").any())]
+    columns = [pp_column(var, spec) for var in names]
+    return make_dataset("PP", spec.label, columns, table[names], specs,
+                        keys=tuple(k for k in spec.keys if k in names),
+                        dataset_class=spec.dataset_class, structure=spec.structure,
+                        standard=spec.standard)

@@ -39,6 +39,7 @@ class Algorithm:
     phase: int = 1  # 2: needs the built domains
     columns: Callable[[Any], list[str]] = _no_columns  # raw columns its parameters name
     describe: Callable[[Any], str] | None = None  # define.xml method text from its parameters
+    check: Callable[[Any], None] | None = None  # parameter check at load time (SpecError)
 
 
 def case_branches(params: Any) -> tuple[list[dict], dict | None]:
@@ -87,6 +88,12 @@ ALGORITHMS: dict[str, Algorithm] = {
     "hardcode": Algorithm(general.apply_hardcode, "Assigned"),
     "datetime": Algorithm(general.apply_datetime, "Collected", columns=_datetime_columns),
     "visit": Algorithm(general.apply_visit, "Assigned", columns=lambda p: [p]),
+    "nominal_day": Algorithm(general.apply_nominal_day, "Derived", columns=_column_param,
+                             describe=general.describe_nominal_day),
+    "iso_duration": Algorithm(general.apply_iso_duration, "Derived",
+                              columns=lambda p: [p["column"]] if "column" in p else [],
+                              describe=general.describe_iso_duration,
+                              check=general.check_iso_duration),
     "case": Algorithm(apply_case, "Derived"),
     "first": Algorithm(general.apply_first, "Derived", phase=2),
     "last": Algorithm(general.apply_last, "Derived", phase=2),
@@ -149,6 +156,15 @@ def walk(rule: dict) -> Iterator[tuple[str, Any, list[dict]]]:
             todo += [(b["then"], [*guards, b["when"]]) for b in branches]
             if otherwise is not None:
                 todo.append((otherwise, guards))
+
+
+def check_rule(rule: dict) -> None:
+    """The parameter checks of every algorithm in a rule (and its case branches), before any
+    data row is read."""
+    for name, params, _ in walk(rule):
+        check = ALGORITHMS[name].check
+        if check is not None:
+            check(params)
 
 
 def rule_phase(rule: dict) -> int:
