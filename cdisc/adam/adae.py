@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc.adam.adrs import study_day
 from cdisc.adam.config import AdverseEvents, GroupRule
 from cdisc.adam.impute import impute_date
 from cdisc.adam.inputs import where_mask
@@ -66,20 +67,14 @@ def derive_analysis_dates(adae: pd.DataFrame, spec: AdverseEvents) -> pd.DataFra
     return adae.assign(ASTDT=astdt, ASTDTF=astdtf, AENDT=aendt, AENDTF=aendtf)
 
 
-def relative_day(date: pd.Series, reference: pd.Series) -> pd.Series:
-    """date - reference + 1 on or after the reference, date - reference before (no day 0)."""
-    days = (date - reference).dt.days.astype("float64")
-    return days.where(days < 0, days + 1)
-
-
 def derive_relative_days(adae: pd.DataFrame, reference: str) -> pd.DataFrame:
     """ASTDY and AENDY relative to the reference date (ADSL.TRTSDT); ADURN/ADURU the duration
     in days when both dates are known."""
     ref = adae[reference]
     duration = (adae["AENDT"] - adae["ASTDT"]).dt.days.astype("float64") + 1
     duration = duration.where(duration > 0)
-    return adae.assign(ASTDY=relative_day(adae["ASTDT"], ref),
-                       AENDY=relative_day(adae["AENDT"], ref), ADURN=duration,
+    return adae.assign(ASTDY=study_day(adae["ASTDT"], ref),
+                       AENDY=study_day(adae["AENDT"], ref), ADURN=duration,
                        ADURU=np.where(duration.notna(), "DAYS", ""))
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.adam.config import AdamConfig
+from cdisc.adam.impute import FIRST, impute_date
 from cdisc.adam.inputs import by_subject, to_date, where_mask
 
 DM_VARIABLES = ["STUDYID", "USUBJID", "SUBJID", "SITEID", "AGE", "AGEU", "SEX", "RACE", "ETHNIC",
@@ -154,15 +155,7 @@ def derive_death(adsl: pd.DataFrame, dm: pd.DataFrame, never_before_last_alive: 
     "D") or of the year (DTHDTF "M"), but never before LSTALVDT (the subject was alive then)."""
     dtc = adsl["USUBJID"].map(dm.set_index("USUBJID")["DTHDTC"]).fillna("").astype(str) \
         if "DTHDTC" in dm.columns else pd.Series("", index=adsl.index)
-    full = to_date(dtc)
-    month = pd.to_datetime(dtc.where(dtc.str.fullmatch(r"\d{4}-\d\d"), None) + "-01",
-                           errors="coerce", format="%Y-%m-%d")
-    year = pd.to_datetime(dtc.where(dtc.str.fullmatch(r"\d{4}"), None) + "-01-01",
-                          errors="coerce", format="%Y-%m-%d")
-    dthdt = full.fillna(month).fillna(year)
-    flag = pd.Series(np.where(full.notna(), "", np.where(month.notna(), "D",
-                                                         np.where(year.notna(), "M", ""))),
-                     index=adsl.index, dtype=object)
+    dthdt, flag = impute_date(dtc, FIRST)
     if never_before_last_alive:
         late = dthdt.notna() & adsl["LSTALVDT"].notna() & (dthdt < adsl["LSTALVDT"]) & \
             (flag != "")

@@ -340,7 +340,27 @@ def _adverse_events(raw: Any, path: Path) -> AdverseEvents | None:
         groups=groups,
         special_interest=tuple(_event_group(e, path, n) for n, e in enumerate(special, 1)),
         occurrence_among=str(occurrence.get("among", "TRTEMFL")),
-        tables=_mapping(raw.get("tables"), path, "adverse_events.tables"))
+        tables=_tables(raw.get("tables"), path))
+
+
+TABLE_KEYS = {"population", "columns", "emergent", "severe_grade", "related", "by_max_grade",
+              "notes", "overview"}
+OVERVIEW_KEYS = {"label", "where", "min_grade", "subjects", "population"}
+
+
+def _tables(raw: Any, path: Path) -> dict[str, Any]:
+    """adverse_events.tables: the safety summary's settings; an unknown key is an error."""
+    tables = _mapping(raw, path, "adverse_events.tables")
+    extra = set(tables) - TABLE_KEYS
+    if extra:
+        raise _fail(path, f"adverse_events.tables: unknown key(s) {sorted(extra)}")
+    for n, line in enumerate(tables.get("overview") or [], start=1):
+        where = f"adverse_events.tables.overview[{n}]"
+        line = _mapping(line, path, where)
+        if set(line) - OVERVIEW_KEYS or not line.get("label"):
+            raise _fail(path, f"{where}: 'label' and a filter ('where' on ADAE or 'subjects' "
+                        f"on ADSL); optional {', '.join(sorted(OVERVIEW_KEYS - {'label'}))}")
+    return tables
 
 
 def _analyses(entries: Any, path: Path) -> list[Analysis]:

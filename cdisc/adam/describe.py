@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from cdisc.adam import adpc, adpp
 from cdisc.adam.adrs import assessment_parameter, parameter_names
 from cdisc.adam.config import AdamConfig, EventGroup, Parameter, PeriodFlag, Source
 from cdisc.model import Origin, SponsorCodelist
@@ -384,8 +385,6 @@ def variable_texts(name: str, config: AdamConfig, frame: pd.DataFrame) -> dict[s
     if name == "ADAE":
         return adae_texts(config)
     if name in ("ADPC", "ADPP"):
-        from cdisc.adam import adpc, adpp
-
         methods = (adpc if name == "ADPC" else adpp).METHODS
         out = {var: VariableText(method=text) for var, text in methods.items()}
         if name == "ADPC":

@@ -9,44 +9,18 @@ end never after death."""
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
+from cdisc import dates
+
 FIRST, LAST = "first", "last"
-
-
-def _parts(dtc: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """Year, month and day as numbers (NaN when absent) of ISO 8601 text; '2021---15' (day
-    without month) keeps only its year, since a day without its month places nothing."""
-    text = dtc.astype(object).fillna("").astype(str).str.strip()
-    found = text.str.extract(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", expand=True)
-    year, month, day = (pd.to_numeric(found[i], errors="coerce") for i in range(3))
-    return year, month, day.where(month.notna())
-
-
-def _range(year: pd.Series, month: pd.Series, day: pd.Series
-           ) -> tuple[pd.Series, pd.Series]:
-    """The earliest and latest date each (partial) date allows; NaT without a year. An
-    impossible date (2021-02-30) gives NaT."""
-    low_m = month.fillna(1)
-    high_m = month.fillna(12)
-    start = pd.to_datetime(pd.DataFrame({"year": year, "month": low_m, "day": day.fillna(1)}),
-                           errors="coerce")
-    first_of_high = pd.to_datetime(pd.DataFrame({"year": year, "month": high_m, "day": 1}),
-                                   errors="coerce")
-    month_end = first_of_high + pd.offsets.MonthEnd(0)
-    end = pd.to_datetime(pd.DataFrame({"year": year, "month": high_m, "day": day.fillna(31)}),
-                         errors="coerce")
-    end = end.where(day.notna(), month_end)
-    start = start.where(end.notna())
-    return start.astype("datetime64[ns]"), end.astype("datetime64[ns]")
+# DATEFL by how much of the date is known (cdisc.dates.precision); "2021---15" is a year
+FLAGS = {"year": "M", "month": "D"}
 
 
 def imputation_flag(dtc: pd.Series) -> pd.Series:
     """'' for a complete date (or none), 'D' when the day is missing, 'M' when the month is."""
-    year, month, day = _parts(dtc)
-    flag = np.where(year.isna() | day.notna(), "", np.where(month.notna(), "D", "M"))
-    return pd.Series(flag, index=dtc.index, dtype=object)
+    return dates.precision(dtc).map(FLAGS).fillna("").astype(object)
 
 
 def impute_date(dtc: pd.Series, how: str, bounds: list[pd.Series] | None = None
@@ -56,8 +30,7 @@ def impute_date(dtc: pd.Series, how: str, bounds: list[pd.Series] | None = None
     date's range); with 'last' a ceiling. Complete dates are never changed."""
     if how not in (FIRST, LAST):
         raise ValueError(f"imputation is 'first' or 'last', not {how!r}")
-    year, month, day = _parts(dtc)
-    start, end = _range(year, month, day)
+    start, end = dates.iso_bounds(dtc)
     date = start if how == FIRST else end
     flag = imputation_flag(dtc).where(date.notna(), "")
     partial = flag != ""

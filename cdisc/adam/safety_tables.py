@@ -30,9 +30,9 @@ def cohorts(adsl: pd.DataFrame, population: str, column: str, order: str | None
             ) -> list[tuple[str, pd.Index]]:
     """(label, USUBJIDs) per cohort of the population in the configured order, then Total."""
     pop = adsl[adsl[population] == "Y"]
-    keys = pop[[column] + ([order] if order and order in pop else [])].drop_duplicates()
-    keys = keys.sort_values([order] if order and order in keys else [column], kind="stable")
-    out = [(str(v), pd.Index(pop.loc[pop[column] == v, "USUBJID"])) for v in keys[column]]
+    by = order if order and order in pop else column
+    labels = pop.sort_values(by, kind="stable")[column].drop_duplicates()
+    out = [(str(v), pd.Index(pop.loc[pop[column] == v, "USUBJID"])) for v in labels]
     return out + [(TOTAL, pd.Index(pop["USUBJID"]))]
 
 

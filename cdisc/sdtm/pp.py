@@ -21,10 +21,11 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from cdisc import nca
-from cdisc.model import Column, Dataset
+from cdisc import dates, nca
+from cdisc.io.xpt import text_column as xpt_text
+from cdisc.model import Column, Dataset, Origin
 from cdisc.sdtm.derive import derive_seq
-from cdisc.specs import load_specs
+from cdisc.specs import Specs, load_specs
 
 END_DAY = 28.0  # AUC from day 0 to day 28 (AUCINT, PPSTINT P0D, PPENINT P28D)
 # CDISC CT 2025-03-28: PKPARMCD (C85839) -> PKPARM (C85493); the same NCI code in both lists
@@ -80,8 +81,7 @@ def text_column(df: pd.DataFrame, col: str) -> pd.Series:
     """Column as stripped text, "" where missing or absent."""
     if col not in df.columns:
         return pd.Series("", index=df.index, dtype=object)
-    values = df[col].astype(object)
-    return values.where(values.notna(), "").astype(str).str.strip().astype(object)
+    return xpt_text(df[col]).str.strip().astype(object)
 
 
 def number_column(df: pd.DataFrame, col: str) -> pd.Series:
@@ -99,9 +99,7 @@ def iso_datetime(dtc: pd.Series) -> pd.Series:
 
 def iso_date(dtc: pd.Series) -> pd.Series:
     """The date of ISO 8601 values with a complete date -> datetime64 (midnight); others NaT."""
-    text = dtc.astype(object).where(dtc.notna(), "").astype(str).str[:10]
-    complete = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")
-    return pd.to_datetime(text.where(complete), format="%Y-%m-%d", errors="coerce")
+    return dates.iso_to_date(dtc)
 
 
 def elapsed_days(dtc: pd.Series, ref_dtc: pd.Series, nominal: pd.Series) -> pd.Series:
@@ -152,8 +150,6 @@ def _profile_unit(group: pd.DataFrame) -> str:
 
 @lru_cache(maxsize=1)
 def _pkunit_terms() -> frozenset[str]:
-    from cdisc.specs import load_specs
-
     return frozenset(load_specs().codelists[PKUNIT].terms)
 
 
@@ -235,12 +231,9 @@ PP_PREDECESSORS = {"STUDYID": "PC.STUDYID", "USUBJID": "PC.USUBJID", "PPCAT": "P
 PP_ASSIGNED = ("DOMAIN", "PPTESTCD", "PPTEST", "PPANMETH", "PPSTINT", "PPENINT")
 
 
-def pp_column(var: str, spec) -> Column:  # type: ignore[no-untyped-def]
+def pp_column(var: str, specs: Specs) -> Column:
     """define.xml metadata of one PP variable: its origin and, when derived, the method."""
-    from cdisc.model import Origin
-
-    specs = load_specs()
-    v = spec.variable(var)
+    v = specs.dataset("PP").variable(var)
     codelist = v.codelist if v.codelist in specs.codelists else None
     if var in PP_PREDECESSORS:
         origin, method = Origin("Predecessor", description=PP_PREDECESSORS[var]), None
@@ -268,7 +261,7 @@ def pp_dataset(pc: pd.DataFrame, end_day: float = END_DAY) -> Dataset | None:
     spec = specs.dataset("PP")
     names = [v.name for v in spec.variables if v.name in table.columns and (
         v.core in ("Req", "Exp") or (table[v.name].astype(object).fillna("") != "").any())]
-    columns = [pp_column(var, spec) for var in names]
+    columns = [pp_column(var, specs) for var in names]
     return make_dataset("PP", spec.label, columns, table[names], specs,
                         keys=tuple(k for k in spec.keys if k in names),
                         dataset_class=spec.dataset_class, structure=spec.structure,
