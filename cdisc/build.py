@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from cdisc.errors import ConformanceError, SpecError
-from cdisc.io.xpt import NAME_RE, text_column
+from cdisc.io.xpt import NAME_RE
 from cdisc.model import Column, Dataset
 from cdisc.specs import Specs
+from cdisc.text import text_column
 
 MAX_LABEL = 40
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -52,9 +53,20 @@ def _formats(value: str) -> tuple[str, ...]:
     return parts
 
 
-def _split_size(value: str) -> int:
-    from cdisc.io.xpt import parse_size
+_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10,
+               "MIB": 2**20, "GIB": 2**30}
 
+
+def parse_size(text: str) -> int:
+    """'5GB' -> 5000000000, '200KB', '1.5MB', '4GiB', '80000' (bytes)."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", text)
+    unit = match.group(2).upper() if match else ""
+    if not match or unit not in _SIZE_UNITS:
+        raise ValueError(f"not a size: {text!r} (e.g. 5GB, 200KB, 80000)")
+    return int(float(match.group(1)) * _SIZE_UNITS[unit])
+
+
+def _split_size(value: str) -> int:
     try:
         size = parse_size(value)
     except ValueError as exc:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.distinct import on_distinct
+from cdisc.text import stripped_text, text_column
 
 MONTHS = {m: i for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
@@ -75,8 +76,7 @@ def _blank(index: pd.Index) -> pd.Series:
 
 
 def _as_text(values: pd.Series) -> pd.Series:
-    text = values.astype(object).where(values.notna(), "")
-    return text.astype(str).str.strip().str.upper()
+    return stripped_text(values).str.upper()
 
 
 def _typed_dates(values: pd.Series) -> DateParse | None:
@@ -242,7 +242,7 @@ def precision(dtc: pd.Series) -> pd.Series:
 
 
 def _precision(dtc: pd.Series) -> pd.Series:
-    text = dtc.astype(object).fillna("").astype(str)
+    text = text_column(dtc)
     out = pd.Series("", index=text.index, dtype=object)
     for name, pattern in (("year", r"\d{4}|\d{4}---\d{2}"), ("month", r"\d{4}-\d{2}"),
                           ("day", r"\d{4}-\d{2}-\d{2}"), ("minute", r".{10}T\d{2}:\d{2}"),
@@ -257,7 +257,7 @@ def iso_to_date(dtc: pd.Series) -> pd.Series:
 
 
 def _iso_to_date(dtc: pd.Series) -> pd.Series:
-    text = dtc.astype(object).fillna("").astype(str).str[:10]
+    text = text_column(dtc).str[:10]
     text = text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}"), None)
     return pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
 
@@ -276,7 +276,7 @@ class _Bounds:
 
 
 def _iso_bounds(dtc: pd.Series) -> _Bounds:
-    text = dtc.astype(object).fillna("").astype(str)
+    text = text_column(dtc)
     day = _iso_to_date(text)
     month = pd.to_datetime(text.str[:7].where(text.str.fullmatch(r"\d{4}-\d{2}")), format="%Y-%m",
                            errors="coerce")

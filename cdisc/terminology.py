@@ -18,6 +18,7 @@ import pandas as pd
 from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
 from cdisc.specs import Codelist, Specs
+from cdisc.text import text_column
 
 _MICRO = str.maketrans({"\u00b5": "u", "\u03bc": "u"})
 
@@ -28,7 +29,7 @@ def normalise(values: pd.Series) -> pd.Series:
 
 
 def _normalise(values: pd.Series) -> pd.Series:
-    text = values.astype("object").where(values.notna(), "").astype(str)
+    text = text_column(values)
     return (text.str.translate(_MICRO).str.strip().str.replace(r"\s+", " ", regex=True)
             .str.casefold())
 

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from cdisc.errors import OutputError
-from cdisc.io.xpt import parse_size, part_ranges, read_xpt, write_xpt_split
+from cdisc.cli import parse_size
+from cdisc.io.xpt import part_ranges, read_xpt, write_xpt_split
 from cdisc.model import Column, Dataset
 from tests.conftest import REFERENCE
 

@@ -17,6 +17,7 @@ from cdisc.datatypes import json_data_type
 from cdisc.errors import InputError
 from cdisc.io.xpt import xpt_lengths
 from cdisc.model import Dataset
+from cdisc.text import text_column
 
 _SAS_EPOCH = np.datetime64("1960-01-01")
 
@@ -41,7 +42,7 @@ def _column_values(values: pd.Series, data_type: str, target: str | None) -> lis
     if data_type in ("double", "float"):
         nums = values.to_numpy(dtype="float64")
         return [None if np.isnan(v) else float(v) for v in nums]
-    return values.astype(object).where(values.notna(), "").astype(str).tolist()
+    return text_column(values).tolist()
 
 
 def dataset_json(ds: Dataset, *, study_oid: str, metadata_version_oid: str,
@@ -135,7 +136,7 @@ def read_dataset_json(path: Path) -> pd.DataFrame:
     for meta in columns:
         col = meta["name"]
         if meta.get("dataType") in ("string", "date", "datetime", "time", "URI"):
-            df[col] = df[col].astype(object).where(df[col].notna(), "").astype(str).astype(object)
+            df[col] = text_column(df[col])
         else:
             df[col] = pd.to_numeric(df[col], errors="coerce").astype("float64")
     return df

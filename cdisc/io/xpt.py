@@ -17,6 +17,7 @@ import pandas as pd
 from cdisc.distinct import factorize, on_distinct
 from cdisc.errors import ConformanceError, InputError, OutputError
 from cdisc.model import Dataset
+from cdisc.text import shared_text, text_column  # TEMP re-export until pp.py and raw.py move
 
 NAME_RE = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 MAX_LABEL = 40
@@ -42,26 +43,6 @@ def _byte_lengths(values: pd.Series) -> pd.Series:
     return values.astype(str).str.encode("utf-8").str.len()
 
 
-def text_column(values: pd.Series) -> pd.Series:
-    """Character values as str objects, "" for missing (what the XPT holds); converted once
-    per distinct value."""
-    return on_distinct(_as_str, values)
-
-
-def _as_str(values: pd.Series) -> pd.Series:
-    out = values.astype(object)
-    return out.where(out.notna(), "").astype(str).astype(object)
-
-
-def shared_text(values: pd.Series) -> pd.Series:
-    """Text as object with "" for missing and one str object per distinct value: readers make
-    a new object per cell, which for a lab domain of millions of records costs gigabytes."""
-    codes, distinct = factorize(values)
-    distinct = distinct.where(distinct.notna(), "")
-    return pd.Series(distinct.to_numpy()[codes], index=values.index, name=values.name,
-                     dtype=object)
-
-
 def as_read_back(ds: Dataset) -> pd.DataFrame:
     """The data as read_xpt returns it after write_xpt: numbers float64, text without the
     trailing blanks XPT pads with, "" for missing."""
@@ -85,7 +66,7 @@ def _plain_text(values: pd.Series) -> bool:
 
 
 def _rstripped_text(values: pd.Series) -> pd.Series:
-    return _as_str(values).str.rstrip(" ").astype(object)
+    return text_column(values).str.rstrip(" ").astype(object)
 
 
 def _first_row(codes: np.ndarray, bad_distinct: np.ndarray) -> int:
@@ -370,16 +351,3 @@ def write_xpt_split(ds: Dataset, path: Path, max_bytes: int) -> list[XptPart]:
                               f"split size {max_bytes}", file=str(target))
         parts.append(part)
     return parts
-
-
-_SIZE_UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10,
-               "MIB": 2**20, "GIB": 2**30}
-
-
-def parse_size(text: str) -> int:
-    """'5GB' -> 5000000000, '200KB', '1.5MB', '4GiB', '80000' (bytes)."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*", text)
-    unit = match.group(2).upper() if match else ""
-    if not match or unit not in _SIZE_UNITS:
-        raise ValueError(f"not a size: {text!r} (e.g. 5GB, 200KB, 80000)")
-    return int(float(match.group(1)) * _SIZE_UNITS[unit])

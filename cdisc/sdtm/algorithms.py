@@ -17,9 +17,9 @@ import pandas as pd
 
 from cdisc import dates
 from cdisc.distinct import on_distinct
-from cdisc.io.xpt import text_column
+from cdisc.text import stripped_text, text_column
 from cdisc.errors import SpecError
-from cdisc.sdtm.context import Context, Result, clean_text, domain_rows, reasons
+from cdisc.sdtm.context import Context, Result, domain_rows, reasons
 
 # --- assign -------------------------------------------------------------------------------------
 
@@ -28,7 +28,7 @@ def apply_assign(ctx: Context, params: Any) -> Result:
     raw = ctx.column(params)
     if ctx.target_numeric:
         return _to_number(raw, ctx, {})
-    return Result(clean_text(raw), ctx.no_errors())
+    return Result(stripped_text(raw), ctx.no_errors())
 
 
 def apply_number(ctx: Context, params: Any) -> Result:
@@ -43,7 +43,7 @@ def _to_number(raw: pd.Series, ctx: Context, spec: dict) -> Result:
         text_missing = values.isna()
         bad = pd.Series(False, index=raw.index)
     else:
-        text = clean_text(raw)
+        text = stripped_text(raw)
         values = on_distinct(_parse_number, text)
         text_missing = text == ""
         bad = values.isna() & ~text_missing
@@ -66,7 +66,7 @@ def _parse_number(text: pd.Series) -> pd.Series:
 def apply_split(ctx: Context, params: Any) -> Result:
     """One part of a delimited value: {column: PATNUM, sep: "-", part: 1} -> "701" of "701-1015".
     A value with fewer parts is an error (and gives no value)."""
-    text = clean_text(ctx.column(params["column"]))
+    text = stripped_text(ctx.column(params["column"]))
     index = int(params["part"]) - 1
     parts = text.str.split(str(params.get("sep", "-")), regex=False)
     value = parts.str[index].fillna("").astype(object)
@@ -87,7 +87,7 @@ def apply_assign_ct(ctx: Context, params: Any) -> Result:
     reason = f"not in codelist {codelist} nor in the study CT map"
     errors = reasons(unmapped, reason)
     # a term the codelist does not know is submitted as collected (the validator reports it)
-    return Result(mapped.where(~unmapped, clean_text(raw)).astype(object), errors)
+    return Result(mapped.where(~unmapped, stripped_text(raw)).astype(object), errors)
 
 
 def apply_hardcode(ctx: Context, params: Any) -> Result:
@@ -122,7 +122,7 @@ def apply_visit(ctx: Context, params: Any) -> Result:
     """Visit folder -> VISIT and VISITNUM from the study's visit table."""
     if ctx.visits is None:
         raise SpecError("the visit algorithm needs 'visits:' in study.yaml")
-    folder = clean_text(ctx.column(params)).str.upper()
+    folder = stripped_text(ctx.column(params)).str.upper()
     table = ctx.visits.set_index("folder")
     visit = folder.map(table["visit"])
     # unscheduled folders carry no number here: --VISITNUM is derived from their date later
@@ -143,7 +143,7 @@ def apply_nominal_day(ctx: Context, params: Any) -> Result:
     if "visitdy" not in ctx.visits.columns:
         raise SpecError("the nominal_day algorithm needs a visitdy column in the visit table")
     spec = params if isinstance(params, dict) else {"column": params}
-    folder = clean_text(ctx.column(spec["column"])).str.upper()
+    folder = stripped_text(ctx.column(spec["column"])).str.upper()
     table = ctx.visits.set_index("folder")
     planned = pd.to_numeric(table["visitdy"].replace("", None), errors="coerce")
     day = folder.map(planned).astype("float64")
@@ -188,7 +188,7 @@ def apply_iso_duration(ctx: Context, params: Any) -> Result:
         number = source.astype("float64")
         bad = pd.Series(False, index=source.index)
     else:
-        text = clean_text(source)
+        text = stripped_text(source)
         number = on_distinct(_parse_number, text)
         bad = number.isna() & (text != "")
     designator, in_time = DURATION_UNITS[unit]

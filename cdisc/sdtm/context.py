@@ -12,9 +12,8 @@ import numpy as np
 import pandas as pd
 
 from cdisc import dates
-from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
-from cdisc.io.xpt import text_column
+from cdisc.text import stripped_text, text_column
 
 
 @dataclass
@@ -72,16 +71,6 @@ def qualify(ref: str, primary: str, aliases: frozenset[str] | set[str] = frozens
     return ref if "." in ref and (head in aliases or head == primary) else f"{primary}.{ref}"
 
 
-def clean_text(values: pd.Series) -> pd.Series:
-    """Raw cell -> stripped str ('' for missing)."""
-    return on_distinct(_strip_text, values)
-
-
-def _strip_text(values: pd.Series) -> pd.Series:
-    out = values.astype(object).where(values.notna(), "")
-    return out.astype(str).str.strip().astype(object)
-
-
 # --- built domains (phase 2) and conditions -----------------------------------------------------------
 
 def domain_rows(ctx: Context, spec: dict) -> pd.DataFrame:
@@ -125,7 +114,7 @@ def evaluate_condition(ctx: Context, cond: dict) -> pd.Series:
     if col is None:
         raise SpecError(f"condition refers to unknown column {cond['column']}")
     present_mask = col.notna()
-    text = clean_text(col)
+    text = stripped_text(col)
     if "present" in cond:  # the joined form has a row for this subject
         return present_mask == bool(cond["present"])
     norm = text.str.casefold()
@@ -148,7 +137,7 @@ def _has_prior(ctx: Context, spec: dict) -> pd.Series:
     for key in ("column", "in", "order_by"):
         if key not in spec:
             raise SpecError(f"'prior' needs column, in and order_by (missing {key})")
-    values = clean_text(ctx.column(spec["column"])).str.casefold()
+    values = stripped_text(ctx.column(spec["column"])).str.casefold()
     hit = values.isin([str(v).casefold() for v in spec["in"]])
     when = dates.parse_raw_dates(ctx.column(spec["order_by"])).kept().astype(str)
     dated_hit = hit & (when != "")

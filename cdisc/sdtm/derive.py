@@ -12,7 +12,7 @@ import pandas as pd
 from cdisc import dates
 from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
-from cdisc.io.xpt import text_column
+from cdisc.text import text_column
 
 METHODS = {
     "STNRC": "For results that are not a continuous number (e.g. '<0.1'), the standard "

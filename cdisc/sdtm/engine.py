@@ -18,7 +18,7 @@ import pandas as pd
 from cdisc.build import check_metadata, typed_table
 from cdisc.errors import InputError, SpecError
 from cdisc.io.raw import FILE_COL, ROW_COL, read_raw, source_label
-from cdisc.io.xpt import text_column
+from cdisc.text import stripped_text, text_column
 from cdisc.model import Column, Dataset, Origin, SponsorCodelist
 from cdisc.sdtm import context, long_text, registry
 from cdisc.sdtm import derive
@@ -71,7 +71,7 @@ class Engine:
 
     def _subject(self, df: pd.DataFrame, alias: str) -> pd.Series:
         col = self.config.sources[alias].subject_column
-        return context.clean_text(df[col])
+        return stripped_text(df[col])
 
     # -- stage 1: raw ------------------------------------------------------------------------------
     def read_sources(self, raw_dir: Path) -> dict[str, pd.DataFrame]:
@@ -208,7 +208,7 @@ class Engine:
         never by the order rows arrived in."""
         spec = block.one_per_subject or {}
         col = frame[context.qualify(spec["order_by"], block.source, set(block.join))]
-        text = context.clean_text(col)
+        text = stripped_text(col)
         number = pd.to_numeric(text, errors="coerce")
         order = frame.assign(__num=number, __text=text).sort_values(
             [SUBJ, "__num", "__text", ROW_COL], kind="stable")
@@ -449,7 +449,7 @@ class Engine:
         seq = f"{domain}SEQ"
         parts = []
         for qnam, spec in specs.items():
-            values = table[SUPP_PREFIX + qnam].astype(object).fillna("").astype(str)
+            values = text_column(table[SUPP_PREFIX + qnam])
             has = values != ""
             if not has.any():
                 continue

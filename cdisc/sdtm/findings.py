@@ -5,6 +5,7 @@ LBORRES, LBORRESU...), so the mapping lists those first.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.distinct import on_distinct
-from cdisc.io.xpt import text_column
+from cdisc.text import stripped_text, text_column
 from cdisc.sdtm.context import Context, Result, reasons
 from cdisc.specs import load_ctcae_grades, load_unit_conversions
 
@@ -96,7 +97,7 @@ def _parse(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
 
 
 def _parse_results(values: pd.Series) -> pd.DataFrame:
-    text = values.astype(object).fillna("").astype(str).str.strip()
+    text = stripped_text(values)
     number = pd.to_numeric(text.where(text != "", None), errors="coerce").astype("float64")
     censored = text.str.extract(CENSORED)
     operator = censored[0].fillna("").astype(object)
@@ -135,11 +136,31 @@ class Standard:
     collected: pd.Series  # the collected result text, stripped
 
 
+# The last standard computed and weak references to what it was computed from: the standard
+# text, value and unit of a block share one computation (each input is the same object).
+_last_standard: list[tuple[str, tuple[weakref.ref, ...], Standard]] = []
+
+
 def _standard(ctx: Context, spec: dict) -> Standard:
+    inputs = (ctx.frame, ctx.variable(spec.get("value", "LBORRES")),
+              ctx.variable(spec.get("test", "LBTESTCD")),
+              ctx.variable(spec.get("unit", "LBORRESU")))
+    key = repr(sorted(spec.items()))
+    if _last_standard:
+        last_key, refs, std = _last_standard[0]
+        if last_key == key and all(r() is x for r, x in zip(refs, inputs, strict=True)):
+            return std
+    std = _compute_standard(ctx, spec)
+    _last_standard[:] = [(key, tuple(weakref.ref(x) for x in inputs), std)]
+    weakref.finalize(ctx.frame, _last_standard.clear)  # not kept past its block
+    return std
+
+
+def _compute_standard(ctx: Context, spec: dict) -> Standard:
     raw = ctx.variable(spec.get("value", "LBORRES"))
     value, operator, bad = _below_limit(ctx, spec, raw, *_parse(raw))
     factor, std_unit, unknown = _conversion(ctx, spec)
-    collected = text_column(raw).str.strip()
+    collected = stripped_text(raw)
     digits = on_distinct(significant_digits, collected)
     rounded, decimals = round_significant(value * factor, digits)
     converted = rounded.where(factor != 1, value)  # factor 1: the number as collected
@@ -166,15 +187,22 @@ def apply_standard_text(ctx: Context, params: Any) -> Result:
     std = _standard(ctx, params or {})
     text = (std.operator + _number_text(std.converted, std.decimals)).where(
         std.converted.notna(), "")
-    # unconverted (factor 1): the number as collected, leading zeros and '+' aside ('067.0')
-    as_collected = std.collected.str.replace(r"\s+", "", regex=True).str.replace(
-        r"^([<>]=?)?\+?0*(?=\d)", r"\1", regex=True)
-    same = (std.factor == 1) & std.converted.notna() & \
-        std.collected.str.fullmatch(r"(?:[<>]=?\s*)?\+?(?:\d+\.?\d*|\.\d+)")
+    as_collected = on_distinct(_number_as_collected, std.collected)
+    same = (std.factor == 1) & std.converted.notna() & on_distinct(_plain_number, std.collected)
     text = text.where(~same, as_collected)
     not_number = std.errors == NOT_A_NUMBER
     return Result(text.where(std.errors == "", "").where(~not_number, std.collected)
                   .astype(object), std.errors)
+
+
+def _number_as_collected(collected: pd.Series) -> pd.Series:
+    """Unconverted (factor 1): the number as collected, leading zeros and '+' aside ('067.0')."""
+    return collected.str.replace(r"\s+", "", regex=True).str.replace(
+        r"^([<>]=?)?\+?0*(?=\d)", r"\1", regex=True).astype(object)
+
+
+def _plain_number(collected: pd.Series) -> pd.Series:
+    return collected.str.fullmatch(r"(?:[<>]=?\s*)?\+?(?:\d+\.?\d*|\.\d+)").astype(bool)
 
 
 def apply_standard_unit(ctx: Context, params: Any) -> Result:
@@ -195,7 +223,7 @@ def _censored(ctx: Context, spec: dict, index: pd.Index) -> tuple[np.ndarray, np
 
 
 def _parse_censored(values: pd.Series) -> pd.DataFrame:
-    text = values.astype(object).fillna("").astype(str)
+    text = text_column(values)
     parts = text.str.extract(CENSORED)
     return pd.DataFrame({"operator": parts[0].fillna("").astype(object),
                          "limit": pd.to_numeric(parts[1], errors="coerce")}, index=values.index)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.io.raw import FILE_COL, ROW_COL
-from cdisc.io.xpt import text_column
+from cdisc.text import text_column
 
 REJECT_COLUMNS = ["domain", "block", "file", "row", "column", "value", "reason"]
 ISSUE_COLUMNS = ["file", "row", "subject", "domain", "variable", "column", "value", "issue",

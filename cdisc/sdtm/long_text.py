@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdisc.io.xpt import text_column
+from cdisc.text import text_column
 
 MAX_CHARS = 200
 

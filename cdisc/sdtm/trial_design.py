@@ -22,6 +22,7 @@ from cdisc.errors import SpecError
 from cdisc.model import Column, Dataset, Origin
 from cdisc.sdtm import derive
 from cdisc.specs import Specs
+from cdisc.text import text_column
 
 if TYPE_CHECKING:  # mapping.py imports this module to parse the section
     from cdisc.sdtm.mapping import StudyConfig
@@ -428,7 +429,7 @@ def _column(datasets: dict[str, Dataset], name: str, variable: str) -> pd.Series
     ds = datasets.get(name)
     if ds is None or variable not in ds.data.columns:
         return None
-    return ds.data[variable].astype(object).fillna("").astype(str)
+    return text_column(ds.data[variable])
 
 
 def _date_extreme(values: pd.Series | None, latest: bool, require_all: bool) -> str | None:
@@ -598,7 +599,7 @@ def _dm_text(dm: pd.DataFrame, variable: str) -> pd.Series:
     """A DM variable as text ("" when missing; a variable DM does not have is all "")."""
     if variable not in dm.columns:
         return pd.Series("", index=dm.index, dtype=object)
-    return dm[variable].astype(object).fillna("").astype(str)
+    return text_column(dm[variable])
 
 
 def _bound(dm: pd.DataFrame, bound: Any) -> tuple[pd.Series, int]:
@@ -738,7 +739,7 @@ def visit_records(datasets: dict[str, Dataset]) -> pd.DataFrame:
         return pd.DataFrame(columns=["USUBJID", "VISITNUM", "VISIT", "DTC", "DOMAIN"])
     table = pd.concat(parts, ignore_index=True)
     for column in ("USUBJID", "VISIT", "DTC"):
-        table[column] = table[column].astype(object).fillna("").astype(str)
+        table[column] = text_column(table[column])
     return table
 
 

@@ -40,6 +40,8 @@ import numpy as np
 import pandas as pd
 
 from .codes import on_distinct
+from cdisc.text import stripped_text, text_column
+
 from .library import Library, LibraryError, is_supp, load_library
 
 # columns CORE adds to split datasets; never dataset variables
@@ -214,7 +216,7 @@ def _as_text(series: pd.Series) -> pd.Series:
         text = series.astype("object").where(series.notna(), "")
         text = text.where(~whole, series.where(whole).astype("Int64").astype(str))
         return text.astype(str).astype("object")
-    return series.astype("object").where(series.notna(), "").astype(str).astype("object")
+    return text_column(series)
 
 
 def _harmonise(
@@ -295,7 +297,7 @@ def _dates(series: pd.Series) -> pd.Series:
 
 
 def _dates_of(series: pd.Series) -> pd.Series:
-    text = series.astype("object").where(series.notna(), "").astype(str).str.strip()
+    text = stripped_text(series)
     return pd.to_datetime(text.where(text != ""), format="ISO8601", errors="coerce", utc=True)
 
 
@@ -309,7 +311,7 @@ def _complete_dates(series: pd.Series) -> pd.Series:
 
 
 def _complete_dates_of(series: pd.Series) -> pd.Series:
-    text = series.astype("object").where(series.notna(), "").astype(str).str.strip()
+    text = stripped_text(series)
     complete = text.str.match(_COMPLETE_DATE)
     return pd.to_datetime(text.str[:10].where(complete), format="%Y-%m-%d", errors="coerce")
 
@@ -430,7 +432,7 @@ def op_get_column_order_from_dataset(ctx: OperationContext, params: dict) -> lis
 def _extreme_date(ctx: OperationContext, params: dict, largest: bool):
     source = _source(ctx, params)
     original = _column(source, _name(params), params)
-    text = original.astype("object").where(original.notna(), "").astype(str).str.strip()
+    text = stripped_text(original)
     parsed = _dates(original)
     if not params.get("group"):
         valid = parsed.reset_index(drop=True)
@@ -628,7 +630,7 @@ def op_get_parent_model_column_order(ctx: OperationContext, params: dict) -> pd.
     frame = ctx.frame if "RDOMAIN" in ctx.frame.columns else _own(ctx)
     if "RDOMAIN" not in frame.columns:
         raise OperationError("get_parent_model_column_order needs RDOMAIN")
-    rdomain = frame["RDOMAIN"].astype("object").where(frame["RDOMAIN"].notna(), "").astype(str)
+    rdomain = text_column(frame["RDOMAIN"])
     orders: dict[str, list[str]] = {"": []}
     for parent in rdomain.unique():
         if parent in orders:

@@ -1,0 +1,49 @@
+"""Text columns as the datasets hold them: str objects, "" for missing.
+
+The one home of the rule "a missing value is the empty string" (SDTM and ADaM character
+variables have no other null; XPT writes blanks). Every conversion runs once per distinct value
+(cdisc.distinct), so a lab domain of millions of rows converts a few thousand values and shares
+one str object per value.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cdisc.distinct import factorize, on_distinct
+
+
+def is_text(values: pd.Series) -> bool:
+    """Already an object column of str only (no missing): nothing to convert. A C-level scan,
+    much cheaper than hashing the values."""
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string"
+
+
+def text_column(values: pd.Series) -> pd.Series:
+    """Values as str objects (object dtype), "" for missing."""
+    if is_text(values):
+        return values
+    return on_distinct(_as_text, values)
+
+
+def stripped_text(values: pd.Series) -> pd.Series:
+    """text_column without leading and trailing blanks."""
+    return on_distinct(_as_stripped_text, values)
+
+
+def shared_text(values: pd.Series) -> pd.Series:
+    """text_column with one str object per distinct value, whatever the input shares: readers
+    make a new object per cell, which for a lab domain of millions of records costs gigabytes."""
+    codes, distinct = factorize(values)
+    distinct = _as_text(distinct)
+    return pd.Series(distinct.to_numpy()[codes], index=values.index, name=values.name,
+                     dtype=object)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    out = values.astype(object)
+    return out.where(out.notna(), "").astype(str).astype(object)
+
+
+def _as_stripped_text(values: pd.Series) -> pd.Series:
+    return _as_text(values).str.strip().astype(object)
