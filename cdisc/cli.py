@@ -76,6 +76,20 @@ def _split_size(value: str) -> int:
     return size
 
 
+def _quiet(value: bool) -> bool:
+    from cdisc import progress
+
+    progress.configure(quiet=value)  # bars on stderr only at a terminal, never with --quiet
+    return value
+
+
+def quiet_option(help_text: str) -> Callable[..., Any]:
+    return click.option("--quiet", is_flag=True, callback=lambda c, p, v: _quiet(v),
+                        help=help_text)
+
+
+RUN_QUIET = "No progress bars on stderr; print only where the output went."
+
 split_size_option = click.option(
     "--split-size", "split_bytes", default="5GB", show_default=True,
     callback=lambda c, p, v: _split_size(v),
@@ -121,15 +135,16 @@ def demo(out_dir: Path, subjects: int, seed: int | None) -> None:
               help="Fixed creation timestamp for define.xml/Dataset-JSON "
                    "(default: the latest date in the data).")
 @split_size_option
+@quiet_option(RUN_QUIET)
 @handle_errors
 def sdtm(raw_dir: Path, mapping_dir: Path, out_dir: Path, formats: str,
-         creation_datetime: str | None, split_bytes: int) -> None:
+         creation_datetime: str | None, split_bytes: int, quiet: bool) -> None:
     """Map RAW_DIR to SDTM with a mapping folder; write datasets, define.xml and reports."""
     from cdisc.pipeline import run_sdtm, summary_lines
 
     run = run_sdtm(raw_dir, mapping_dir, out_dir, _formats(formats), creation_datetime,
                    split_bytes)
-    for line in summary_lines(run):
+    for line in [] if quiet else summary_lines(run):
         click.echo(line)
     click.echo(f"wrote {out_dir}")
 
@@ -147,9 +162,10 @@ def sdtm(raw_dir: Path, mapping_dir: Path, out_dir: Path, formats: str,
 @click.option("--cutoff", default=None, callback=lambda c, p, v: _cutoff(v),
               help="Data cut-off date YYYY-MM-DD for ADaM (records after it are dropped).")
 @split_size_option
+@quiet_option(RUN_QUIET)
 @handle_errors
 def run(raw_dir: Path | None, mapping_dir: Path | None, out_dir: Path, formats: str,
-        cutoff: str | None, split_bytes: int) -> None:
+        cutoff: str | None, split_bytes: int, quiet: bool) -> None:
     """Run every stage on RAW_DIR (default: the embedded demo study) into OUT_DIR/sdtm/ and,
     when the mapping folder has an adam.yaml, OUT_DIR/adam/."""
     from cdisc.adam.build import rate_lines
@@ -159,15 +175,13 @@ def run(raw_dir: Path | None, mapping_dir: Path | None, out_dir: Path, formats: 
     sdtm_run, adam, validation = run_all(raw_dir or DEMO_RAW_DIR,
                                          mapping_dir or DEMO_MAPPING_DIR, out_dir,
                                          _formats(formats), cutoff, split_bytes)
-    for line in summary_lines(sdtm_run):
-        click.echo(line)
-    for line in validation:
-        click.echo(line)
+    lines = [*summary_lines(sdtm_run), *validation]
     if adam is not None:
-        for name, ds in adam.datasets.items():
-            click.echo(f"{name}: {len(ds.data)} records, {len(ds.columns)} variables")
-        for line in rate_lines(adam):
-            click.echo(line)
+        lines += [f"{name}: {len(ds.data)} records, {len(ds.columns)} variables"
+                  for name, ds in adam.datasets.items()]
+        lines += rate_lines(adam)
+    for line in [] if quiet else lines:
+        click.echo(line)
     click.echo(f"wrote {out_dir}")
 
 
@@ -193,9 +207,10 @@ def _cutoff(value: str | None) -> str | None:
 @click.option("--format", "formats", default="xpt,json", show_default=True,
               help="Dataset formats: xpt, json or both.")
 @split_size_option
+@quiet_option(RUN_QUIET)
 @handle_errors
 def adam(sdtm_dir: Path, out_dir: Path, config_path: Path | None, cutoff: str | None,
-         formats: str, split_bytes: int) -> None:
+         formats: str, split_bytes: int, quiet: bool) -> None:
     """Derive ADSL, ADRS and ADTTE from any folder of SDTM datasets (xpt or Dataset-JSON)."""
     from cdisc.adam.build import rate_lines
     from cdisc.paths import DEMO_MAPPING_DIR
@@ -203,9 +218,9 @@ def adam(sdtm_dir: Path, out_dir: Path, config_path: Path | None, cutoff: str | 
 
     result = run_adam_stage(sdtm_dir, config_path or DEMO_MAPPING_DIR / "adam.yaml", out_dir,
                             _formats(formats), cutoff, split_bytes=split_bytes)
-    for name, ds in result.datasets.items():
-        click.echo(f"{name}: {len(ds.data)} records, {len(ds.columns)} variables")
-    for line in rate_lines(result):
+    lines = [f"{name}: {len(ds.data)} records, {len(ds.columns)} variables"
+             for name, ds in result.datasets.items()]
+    for line in [] if quiet else [*lines, *rate_lines(result)]:
         click.echo(line)
     click.echo(f"wrote {out_dir}")
 
@@ -243,7 +258,7 @@ def adam(sdtm_dir: Path, out_dir: Path, config_path: Path | None, cutoff: str | 
 @click.option("--suites-engine", type=click.Choice(["native", "gx"]), default="native",
               show_default=True, help="Evaluate the GX suites natively (same findings, "
               "vectorised) or with Great Expectations itself.")
-@click.option("--quiet", is_flag=True, help="Print only the totals line.")
+@quiet_option("No progress bars on stderr; print only the totals line.")
 @handle_errors
 def validate(folder: Path, standard: str, define_path: Path | None, json_path: Path | None,
              junit_path: Path | None, html_dir: Path | None, sarif_path: Path | None,

@@ -19,6 +19,7 @@ import pandas as pd
 from cdisc import __version__
 from cdisc.errors import OutputError, ReconciliationError
 from cdisc.io.xpt import DEFAULT_SPLIT_BYTES, as_read_back
+from cdisc.progress import track
 from cdisc.define import StudyInfo
 from cdisc.manifest import write_manifest
 from cdisc.model import Dataset
@@ -125,7 +126,8 @@ def write_tables(datasets: dict[str, Dataset], folder: Path, study: StudyInfo, s
     from cdisc.io.xpt import write_xpt_split
 
     parts = {}
-    for name, ds in sorted(datasets.items()):
+    for name, ds in track(sorted(datasets.items()), f"writing {folder.name}", "dataset",
+                          lambda item: item[0]):
         if "xpt" in formats:
             split = write_xpt_split(ds, folder / f"{name.lower()}.xpt", split_bytes)
             if split:

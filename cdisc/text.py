@@ -20,9 +20,14 @@ def is_text(values: pd.Series) -> bool:
 
 
 def text_column(values: pd.Series) -> pd.Series:
-    """Values as str objects (object dtype), "" for missing."""
-    if is_text(values):
-        return values
+    """Values as str objects (object dtype), "" for missing. Columns of text with gaps, the
+    common case, only have their gaps filled; anything else is converted per distinct value."""
+    if isinstance(values.dtype, pd.StringDtype):
+        values = values.astype(object)
+    if values.dtype == object:
+        filled = values.where(values.notna(), "") if values.hasnans else values
+        if is_text(filled):
+            return filled
     return on_distinct(_as_text, values)
 
 

@@ -213,14 +213,15 @@ def derive_last_obs_before_exposure(table: pd.DataFrame, dm: pd.DataFrame, date_
     """--LOBXFL: "Y" on the last record with a result dated on or before the subject's first
     exposure (DM.RFXSTDTC), per subject and `by` group. Compared on full date/times when both
     have a time, else on dates (a same-day sample of unknown time counts as before)."""
-    ref = table["USUBJID"].map(dm.set_index("USUBJID")[reference]).fillna("").astype(str)
-    dtc = table[date_col].astype(str)
-    both_timed = dtc.str.contains("T") & ref.str.contains("T")
-    when = pd.to_datetime(dtc.where(both_timed, dtc.str[:10]).where(
-        dtc.str.match(r"\d{4}-\d{2}-\d{2}"), None), errors="coerce", format="ISO8601")
-    limit = pd.to_datetime(ref.where(both_timed, ref.str[:10]).where(
-        ref.str.match(r"\d{4}-\d{2}-\d{2}"), None), errors="coerce", format="ISO8601")
-    has_result = table[result_col].astype(str).str.strip() != ""
+    # each part computed once per distinct date text and per subject, not per record
+    by_subject = dm.set_index("USUBJID")[reference]
+    ref = on_distinct(lambda u: _date_parts(u.map(by_subject).fillna("").astype(str)),
+                      table["USUBJID"])
+    dtc = on_distinct(lambda v: _date_parts(v.astype(str)), table[date_col])
+    both_timed = dtc["timed"] & ref["timed"]
+    when = dtc["at_time"].where(both_timed, dtc["on_day"])
+    limit = ref["at_time"].where(both_timed, ref["on_day"])
+    has_result = on_distinct(lambda v: v.astype(str).str.strip() != "", table[result_col])
     eligible = has_result & when.notna() & limit.notna() & (when <= limit)
     tie = table[seq_col] if seq_col in table else pd.Series(0.0, index=table.index)
     candidates = table.loc[eligible, ["USUBJID", *by]].assign(__when=when[eligible],
@@ -233,6 +234,17 @@ def derive_last_obs_before_exposure(table: pd.DataFrame, dm: pd.DataFrame, date_
         ["USUBJID", *by], sort=False, dropna=False).tail(1).index
     flag.loc[last] = "Y"
     return flag
+
+
+def _date_parts(text: pd.Series) -> pd.DataFrame:
+    """Whether ISO 8601 text has a time, the date/time it gives and the date alone (NaT unless
+    it holds a full date)."""
+    full_date = text.str.match(r"\d{4}-\d{2}-\d{2}").astype(bool)
+    return pd.DataFrame({
+        "timed": text.str.contains("T").astype(bool),
+        "at_time": pd.to_datetime(text.where(full_date, None), errors="coerce", format="ISO8601"),
+        "on_day": pd.to_datetime(text.str[:10].where(full_date, None), errors="coerce",
+                                 format="ISO8601")}, index=text.index)
 
 
 CONTINUOUS = r"^-?(\d+(\.\d+)?$)|(\.\d+$)"  # a plain number, as CDISC rules CG0180-CG0183 test

@@ -20,6 +20,7 @@ from cdisc.errors import InputError, SpecError
 from cdisc.io.raw import FILE_COL, ROW_COL, read_raw, source_label
 from cdisc.text import stripped_text, text_column
 from cdisc.model import Column, Dataset, Origin, SponsorCodelist
+from cdisc.progress import track
 from cdisc.sdtm import context, long_text, registry
 from cdisc.sdtm import derive
 from cdisc.sdtm.ledger import Ledger
@@ -77,7 +78,8 @@ class Engine:
     def read_sources(self, raw_dir: Path) -> dict[str, pd.DataFrame]:
         check_against_files(self.config, raw_dir)
         raw = {}
-        for alias in used_sources(self.config):
+        for alias in track(used_sources(self.config), "reading raw files", "file",
+                           lambda a: self.config.sources[a].file):
             src = self.config.sources[alias]
             df = read_raw(raw_dir / src.file, src.form)
             df[SUBJ] = self._subject(df, alias)
@@ -307,7 +309,7 @@ class Engine:
                        if (text := registry.describe_rule(r))} for d, outs in outputs.items()}
         datasets, traces, empty = {}, [], []
         dm_table = tables["DM"]
-        for d in list(tables):
+        for d in track(list(tables), "building SDTM", "domain"):
             built = self.build_domain(d, tables.pop(d), dm_table, outputs[d], origins[d],
                                       methods[d])
             if built is None:  # a form with no records yet: no domain is submitted for it
@@ -326,7 +328,7 @@ class Engine:
         """Phase 1 of every domain in mapping order; DM first, its subjects bound the rest."""
         outputs: dict[str, list[BlockOutput]] = {}
         subjects: pd.Index | None = None
-        for dm in self.config.domains:
+        for dm in track(self.config.domains, "mapping SDTM", "domain", lambda m: m.domain):
             outputs[dm.domain] = [self.map_block(dm.domain, b, raw, subjects) for b in dm.blocks]
             if dm.domain == "DM":
                 subjects = pd.Index(pd.concat([o.frame[SUBJ] for o in outputs["DM"]]))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from cdisc.progress import track
 from cdisc.validate.core.catalogue import Rule, load_catalogue
 from cdisc.validate.core.engine import NotExecutable, Skip, Study, record_keys, run_rule
 from cdisc.validate.model import Finding, Record, RuleRun
@@ -50,7 +51,8 @@ def run_catalogue(submission: Submission, rules: tuple[Rule, ...] | None = None,
     """Every rule once; `timings` (rule id -> seconds) is filled when given."""
     runs: list[RuleRun] = []
     findings: list[Finding] = []
-    for rule in rules if rules is not None else load_catalogue():
+    for rule in track(rules if rules is not None else load_catalogue(), "validation rules", "rule",
+                      lambda r: r.core_id):
         start = time.perf_counter()
         run, found = run_one(rule, submission)
         if timings is not None:
