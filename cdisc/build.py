@@ -46,7 +46,7 @@ def typed_table(dataset: str, columns: list[Column], table: pd.DataFrame) -> pd.
         raise SpecError(f"{dataset}: no values for {', '.join(missing)}")
     return pd.DataFrame({c.name: numeric_values(table[c.name], dataset, c.name)
                          if c.type == "Num" else text_column(table[c.name])
-                         for c in columns}, index=table.index)
+                         for c in columns}, index=table.index, copy=False)  # no second copy
 
 
 def check_metadata(dataset: str, columns: list[Column], specs: Specs | None) -> None:

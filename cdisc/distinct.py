@@ -49,7 +49,7 @@ def _spread_any(result: Any, codes: np.ndarray, index: pd.Index) -> Any:
         return spread(result, codes, index)
     if isinstance(result, pd.DataFrame):
         return pd.DataFrame({c: spread(result[c], codes, index) for c in result.columns},
-                            index=index)
+                            index=index, copy=False)
     if is_dataclass(result) and not isinstance(result, type):
         return replace(result, **{f.name: _spread_any(getattr(result, f.name), codes, index)
                                   for f in fields(result)})
