@@ -1,8 +1,10 @@
 """SAS transport (XPT) version 5, as the FDA Technical Conformance Guide requires.
 
-pyreadstat writes the file; this module enforces what pyreadstat does not (it silently writes
-non-ASCII text and values over 200 bytes, and cuts labels over 40 characters) and pins the
-header timestamps, which pyreadstat takes from the clock, so that reruns are byte-identical.
+The checks the FDA asks for come first (ASCII text, values of at most 200 bytes, names and
+labels that fit, numbers IBM floats can hold, no all-blank last record); then our own writer
+(cdisc/io/xpt_writer.py) writes the file, byte-identical to pyreadstat's with the header
+timestamps pinned so that reruns are byte-identical. pyreadstat stays the reader of files
+other tools wrote (version 8, several members) and the writer's test oracle.
 """
 
 from __future__ import annotations
@@ -17,17 +19,18 @@ import pandas as pd
 from cdisc.distinct import factorize, on_distinct
 from cdisc.errors import ConformanceError, InputError, OutputError
 from cdisc.model import Dataset
+from cdisc.io.xpt_writer import FIXED_STAMP, Unwritable, XptVariable, write_xpt_v5
 from cdisc.text import shared_text, text_column  # TEMP re-export until pp.py and raw.py move
 
 NAME_RE = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 MAX_LABEL = 40
 MAX_CHAR_BYTES = 200
 RECORD = 80
-# IBM hexadecimal floating point (XPT v5 numerics): magnitudes outside this range are lost
-IBM_MAX = 7.2e75
-IBM_MIN = 5.4e-79
-_STAMP = re.compile(rb"\d{2}[A-Z]{3}\d{2}:\d{2}:\d{2}:\d{2}")
-FIXED_STAMP = b"01JAN60:00:00:00"
+# IBM hexadecimal floating point (XPT v5 numerics): the smallest normalised IBM float is 16**-65;
+# IBM reaches 16**63 (~7.2e75), but ReadStat, and our writer with it, writes every magnitude
+# from 2**249 (~9.0e74) up as the largest IBM float. Values outside [IBM_MIN, IBM_MAX) are lost.
+IBM_MAX = 2.0**249
+IBM_MIN = 2.0**-260
 
 
 @dataclass(frozen=True)
@@ -82,8 +85,8 @@ def xpt_lengths(ds: Dataset) -> dict[str, int]:
             out[col.name] = 8
         else:
             values = ds.data[col.name]
-            _, distinct = factorize(values)
-            out[col.name] = max(1, int(_byte_lengths(distinct).max())) if len(values) else 1
+            out[col.name] = max(1, int(_byte_lengths(_distinct(values)).max())) if len(values) \
+                else 1
     return out
 
 
@@ -105,21 +108,35 @@ def check_xpt_conformance(ds: Dataset) -> None:
         if col.type != "Char":
             _check_numeric(ds, col.name)
             continue
-        # checked once per distinct value; the first offending row is named
-        codes, distinct = factorize(ds.data[col.name])
-        distinct = distinct.astype(str)
-        non_ascii = distinct.str.contains(r"[^\x00-\x7f]", regex=True).to_numpy(dtype=bool)
-        if non_ascii.any():
-            row = _first_row(codes, non_ascii)
-            raise ConformanceError(f"{ds.name}: non-ASCII text in {col.name} (FDA TCG: ASCII only)",
-                                   file=ds.name, row=row + 1, column=col.name,
-                                   value=distinct.iloc[codes[row]])
-        too_long = (_byte_lengths(distinct) > MAX_CHAR_BYTES).to_numpy(dtype=bool)
-        if too_long.any():
-            row = _first_row(codes, too_long)
-            raise ConformanceError(f"{ds.name}: value longer than {MAX_CHAR_BYTES} bytes in "
-                                   f"{col.name}", file=ds.name, row=row + 1, column=col.name,
-                                   value=distinct.iloc[codes[row]][:60] + "...")
+        _check_text(ds, col.name)
+
+
+def _distinct(values: pd.Series) -> pd.Series:
+    """The distinct values of a column as written: str, "" for missing (pd.unique hashes
+    faster than factorize)."""
+    return text_column(pd.Series(pd.unique(values.to_numpy(dtype=object)), dtype=object))
+
+
+def _check_text(ds: Dataset, name: str) -> None:
+    """ASCII and at most 200 bytes, checked once per distinct value; the first offending row
+    is named."""
+    distinct = _distinct(ds.data[name])
+    non_ascii = ~np.array([v.isascii() for v in distinct], dtype=bool)
+    too_long = (_byte_lengths(distinct) > MAX_CHAR_BYTES).to_numpy(dtype=bool)
+    if not (non_ascii.any() or too_long.any()):
+        return
+    codes, distinct = factorize(ds.data[name])
+    distinct = text_column(distinct)
+    non_ascii = ~np.array([v.isascii() for v in distinct], dtype=bool)
+    if non_ascii.any():
+        row = _first_row(codes, non_ascii)
+        raise ConformanceError(f"{ds.name}: non-ASCII text in {name} (FDA TCG: ASCII only)",
+                               file=ds.name, row=row + 1, column=name,
+                               value=distinct.iloc[codes[row]])
+    row = _first_row(codes, (_byte_lengths(distinct) > MAX_CHAR_BYTES).to_numpy(dtype=bool))
+    raise ConformanceError(f"{ds.name}: value longer than {MAX_CHAR_BYTES} bytes in {name}",
+                           file=ds.name, row=row + 1, column=name,
+                           value=distinct.iloc[codes[row]][:60] + "...")
 
 
 def _check_numeric(ds: Dataset, name: str) -> None:
@@ -127,7 +144,7 @@ def _check_numeric(ds: Dataset, name: str) -> None:
     if not pd.api.types.is_numeric_dtype(values):
         raise ConformanceError(f"{ds.name}: numeric variable {name} holds text")
     size = values.abs()
-    bad = (size > IBM_MAX) | ((size > 0) & (size < IBM_MIN))
+    bad = (size >= IBM_MAX) | ((size > 0) & (size < IBM_MIN))
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise ConformanceError(f"{ds.name}: {name} is outside the XPT (IBM float) range "
@@ -155,42 +172,14 @@ def _check_label(dataset: str, what: str, label: str) -> None:
 
 def write_xpt(ds: Dataset, path: Path) -> None:
     """Check, then write XPT v5 with labels, formats, exact char lengths and pinned stamps."""
-    import pyreadstat
-
     check_xpt_conformance(ds)
-    frame = pd.DataFrame(index=ds.data.index)
-    for col in ds.columns:
-        series = ds.data[col.name]
-        # object dtype writes faster than Arrow-backed strings and keeps "" as ""
-        frame[col.name] = (series.astype("float64") if col.type == "Num"
-                           else text_column(series))
-    formats = {c.name: c.display_format for c in ds.columns if c.display_format}
+    lengths = xpt_lengths(ds)
+    variables = [XptVariable(c.name, c.label, c.type, lengths[c.name], c.display_format)
+                 for c in ds.columns]
     try:
-        pyreadstat.write_xport(frame, str(path), file_label=ds.label,
-                               column_labels=[c.label for c in ds.columns], table_name=ds.name,
-                               file_format_version=5, variable_format=formats or None)
-    except Exception as exc:  # pyreadstat raises its own private types
+        write_xpt_v5(path, ds.name, ds.label, variables, ds.data, stamp=FIXED_STAMP)
+    except Unwritable as exc:
         raise OutputError(f"cannot write XPT: {exc}", file=str(path)) from None
-    pin_timestamps(path)
-
-
-def pin_timestamps(path: Path, stamp: bytes = FIXED_STAMP) -> None:
-    """Overwrite the created/modified stamps of the library and member headers.
-
-    They sit at offset 64 (created) and 0 (modified) of 80-byte header records before the first
-    observation header; nothing else in those records looks like ddMMMyy:hh:mm:ss.
-    """
-    with path.open("r+b") as fh:
-        # the headers: 3 library + 5 member records + 140 bytes per variable (<= 9999 of them)
-        head = bytearray(fh.read(RECORD * 8 + 140 * 10_000))
-        end = head.find(b"HEADER RECORD*******OBS     HEADER RECORD")
-        for start in range(0, max(end, 0), RECORD):
-            for offset in (0, 64):
-                field = bytes(head[start + offset:start + offset + 16])
-                if _STAMP.fullmatch(field):
-                    head[start + offset:start + offset + 16] = stamp
-        fh.seek(0)
-        fh.write(head[:max(end, 0)])  # rewrite the headers only, in place
 
 
 READ_CHUNK_ROWS = 250_000
