@@ -213,6 +213,35 @@ def test_other_interval_end() -> None:
     assert nca.not_covered(14.0) == "NO SAMPLE ON OR AFTER DAY 14"
 
 
+def test_many_profiles_at_once_with_interleaved_samples() -> None:
+    # profile 0: A (AUC_A); 1: all BLQ (Cmax 0, AUC 0); 2: no samples at all;
+    # 3: log interpolation at day 28 (2800 + 600 * 14 / ln 4 + 100 * 7 / ln 2, as above);
+    # 4: one sample in (0, 28] (no AUC). The samples are given out of profile order.
+    samples = [  # (profile, time, concentration; NAN with BLQ)
+        (3, 35, 50.0), (0, 28, 100.0), (1, 0, NAN), (4, 42, 300.0), (0, 0, NAN),
+        (3, 0, NAN), (1, 7, NAN), (0, 7, 1000.0), (4, 0, NAN), (3, 21, 200.0), (1, 14, NAN),
+        (0, 14, 400.0), (4, 14, 100.0), (3, 7, 800.0), (1, 28, NAN)]
+    profile, times, conc = (np.array(col) for col in zip(*samples))
+    out = nca.nca_profiles(profile, times, conc, np.isnan(conc), 5, end=28.0)
+    auc_3 = 2800 + 600 * 14 / math.log(4) + 100 * 7 / math.log(2)
+    expected = {"CMAX": [1000.0, 0.0, NAN, 800.0, 300.0], "TMAX": [7.0, NAN, NAN, 7.0, 42.0],
+                "CLST": [100.0, NAN, NAN, 50.0, 300.0], "TLST": [28.0, NAN, NAN, 35.0, 42.0],
+                "AUCINT": [AUC_A, 0.0, NAN, auc_3, NAN]}
+    q, s = nca.NO_QUANTIFIABLE, nca.NO_SAMPLES
+    reasons = {"CMAX": ["", "", s, "", ""], "TMAX": ["", q, s, "", ""],
+               "CLST": ["", q, s, "", ""], "TLST": ["", q, s, "", ""],
+               "AUCINT": ["", "", s, "", "FEWER THAN 2 SAMPLES FROM DAY 0 TO DAY 28"]}
+    assert list(out) == list(nca.PARAMETERS)
+    for code, (value, reason) in out.items():
+        assert value.tolist() == pytest.approx(expected[code], nan_ok=True), code
+        assert reason.tolist() == reasons[code], code
+    roles = nca.sample_roles_of(profile, times, conc, np.isnan(conc), 5)
+    assert roles[[2, 6, 10, 14]].tolist() == [nca.BLQ_ZERO] * 4  # profile 1, all BLQ
+    assert roles[1] == roles[7] == nca.QUANTIFIABLE
+    with pytest.raises(ValueError, match="profile numbers"):
+        nca.nca_profiles(profile, times, conc, np.isnan(conc), 4)
+
+
 def _words(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 

@@ -22,7 +22,8 @@ import numpy as np
 import pandas as pd
 
 from cdisc import dates, nca
-from cdisc.io.xpt import text_column as xpt_text
+from cdisc.distinct import on_distinct
+from cdisc.text import stripped_text
 from cdisc.model import Column, Dataset, Origin
 from cdisc.sdtm.derive import derive_seq
 from cdisc.specs import Specs, load_specs
@@ -78,10 +79,10 @@ PP_PC_LINK = (
 
 
 def text_column(df: pd.DataFrame, col: str) -> pd.Series:
-    """Column as stripped text, "" where missing or absent."""
+    """Column as stripped text, "" where missing or absent (computed per distinct value)."""
     if col not in df.columns:
         return pd.Series("", index=df.index, dtype=object)
-    return xpt_text(df[col]).str.strip().astype(object)
+    return stripped_text(df[col]).rename(col)
 
 
 def number_column(df: pd.DataFrame, col: str) -> pd.Series:
@@ -90,11 +91,16 @@ def number_column(df: pd.DataFrame, col: str) -> pd.Series:
     return pd.to_numeric(df[col], errors="coerce").astype("float64")
 
 
-def iso_datetime(dtc: pd.Series) -> pd.Series:
-    """ISO 8601 date/times with at least hours and minutes -> datetime64; others NaT."""
+def _iso_datetime(dtc: pd.Series) -> pd.Series:
     text = dtc.astype(object).where(dtc.notna(), "").astype(str)
     timed = text.str.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
     return pd.to_datetime(text.where(timed), format="ISO8601", errors="coerce")
+
+
+def iso_datetime(dtc: pd.Series) -> pd.Series:
+    """ISO 8601 date/times with at least hours and minutes -> datetime64; others NaT
+    (parsed once per distinct value)."""
+    return on_distinct(_iso_datetime, dtc).rename(dtc.name)
 
 
 def iso_date(dtc: pd.Series) -> pd.Series:
@@ -137,15 +143,44 @@ def nca_inputs(pc: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _profile_unit(group: pd.DataFrame) -> str:
-    """The concentration unit of a profile: its one PCSTRESU (samples with a result)."""
-    has_result = group["NCABLQ"] | group["NCACONC"].notna()
-    units = sorted(set(group.loc[has_result, "PCSTRESU"]) - {""})
-    if len(units) > 1:
-        raise ValueError(f"PC profile of {group['USUBJID'].iloc[0]} "
-                         f"({group['PCTESTCD'].iloc[0]}, {group['PCSPEC'].iloc[0]}) has "
-                         f"several units: {', '.join(units)}")
-    return units[0] if units else ""
+def sorted_profiles(data: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """(rows, profile, first): nca_inputs rows grouped by profile (the PROFILE keys sorted,
+    the samples of a profile in input order, as groupby gives them), the number (0, 1, ...)
+    of each row's profile and the row of each profile's first sample."""
+    number = data.groupby(PROFILE, sort=True).ngroup().to_numpy()
+    order = np.argsort(number, kind="stable")
+    profile = number[order]
+    first = np.flatnonzero(np.r_[True, profile[1:] != profile[:-1]])
+    return data.iloc[order].reset_index(drop=True), profile, first
+
+
+def profile_units(data: pd.DataFrame, profile: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The concentration unit of each profile: its one PCSTRESU (samples with a result).
+    first: the row of each profile's first sample."""
+    unit = data["PCSTRESU"].to_numpy(dtype=object)
+    has_result = data["NCABLQ"].to_numpy() | data["NCACONC"].notna().to_numpy()
+    pairs = pd.DataFrame({"profile": profile, "unit": unit})[has_result & (unit != "")]
+    pairs = pairs.drop_duplicates()
+    several = np.flatnonzero(np.bincount(pairs["profile"], minlength=len(first)) > 1)
+    negative = profile[data["NCACONC"].to_numpy() < 0]
+    # profile by profile, the first bad profile raises (a unit before a concentration)
+    if len(several) and not (len(negative) and negative.min() < several[0]):
+        row = data.iloc[first[several[0]]]
+        units = sorted(pairs.loc[pairs["profile"] == several[0], "unit"])
+        raise ValueError(f"PC profile of {row['USUBJID']} ({row['PCTESTCD']}, {row['PCSPEC']}) "
+                         f"has several units: {', '.join(units)}")
+    out = np.full(len(first), "", dtype=object)
+    out[pairs["profile"].to_numpy()] = pairs["unit"].to_numpy()
+    return out
+
+
+def first_reference(refs: np.ndarray, profile: np.ndarray, n_profiles: int) -> np.ndarray:
+    """PPTPTREF of each profile: the first in sort order of its non-empty PCTPTREF, else ""."""
+    names, code = np.unique(refs, return_inverse=True)  # sorted
+    given = refs != ""
+    best = np.full(n_profiles, len(names))
+    np.minimum.at(best, profile[given], code[given])
+    return np.append(names, np.array([""], dtype=object))[best]
 
 
 @lru_cache(maxsize=1)
@@ -161,25 +196,48 @@ def auc_unit(conc_unit: str) -> tuple[str, float]:
     return in_days if conc_unit else "", 1.0
 
 
-def _in_auc_unit(result: nca.Result, conc_unit: str) -> nca.Result:
-    unit, factor = auc_unit(conc_unit)
-    return nca.Result(result.value * factor, unit, result.reason)
-
-
 def format_result(value: float) -> str:
     """PPORRES/PPSTRESC text: SIGNIFICANT_DIGITS significant digits, no exponent."""
     return np.format_float_positional(np.float64(value), precision=SIGNIFICANT_DIGITS,
                                       unique=False, fractional=False, trim="-")
 
 
-def _result_columns(result: nca.Result) -> dict:
-    """PPORRES..PPREASND of one parameter; units only with a result."""
-    if np.isnan(result.value):
-        return {"PPORRES": "", "PPORRESU": "", "PPSTRESC": "", "PPSTRESN": np.nan,
-                "PPSTRESU": "", "PPSTAT": NOT_DONE, "PPREASND": result.reason}
-    text = format_result(result.value)
-    return {"PPORRES": text, "PPORRESU": result.unit, "PPSTRESC": text,
-            "PPSTRESN": float(text), "PPSTRESU": result.unit, "PPSTAT": "", "PPREASND": ""}
+def _blank(n: int) -> np.ndarray:
+    return np.full(n, "", dtype=object)
+
+
+def parameter_results(data: pd.DataFrame, profile: np.ndarray, conc_unit: np.ndarray,
+                      end: float) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """{PPTESTCD: (values, units, reasons)} of every profile by cdisc.nca, the AUC in the unit
+    of AUC_UNIT_RULE."""
+    n = len(conc_unit)
+    results = nca.nca_profiles(profile, data["NCATIME"], data["NCACONC"], data["NCABLQ"], n,
+                               end)
+    days = np.full(n, TIME_UNIT, dtype=object)
+    units = {"CMAX": conc_unit, "TMAX": days, "CLST": conc_unit, "TLST": days}
+    by_unit = {unit: auc_unit(unit) for unit in set(conc_unit)}  # few distinct units
+    units["AUCINT"] = np.array([by_unit[u][0] for u in conc_unit], dtype=object)
+    factor = np.array([by_unit[u][1] for u in conc_unit], dtype=float)
+    auc, reason = results["AUCINT"]
+    results["AUCINT"] = (auc * factor, reason)
+    return {code: (value, units[code], reason) for code, (value, reason) in results.items()}
+
+
+def result_columns(value: np.ndarray, unit: np.ndarray, reason: np.ndarray) -> dict:
+    """PPORRES..PPREASND of each record; units only with a result."""
+    done = ~np.isnan(value)
+    text, units, reasnd = _blank(len(value)), _blank(len(value)), _blank(len(value))
+    stresn = np.full(len(value), np.nan)
+    # each distinct value once (distinct bits, so that -0.0 and 0.0 stay apart)
+    bits, code = np.unique(value[done].view(np.int64), return_inverse=True)
+    texts = [format_result(v) for v in bits.view(np.float64)]
+    text[done] = np.array(texts, dtype=object)[code]
+    stresn[done] = np.array([float(t) for t in texts], dtype=float)[code]
+    units[done] = unit[done]
+    reasnd[~done] = reason[~done]
+    return {"PPORRES": text, "PPORRESU": units, "PPSTRESC": text.copy(), "PPSTRESN": stresn,
+            "PPSTRESU": units.copy(), "PPSTAT": np.where(done, "", NOT_DONE).astype(object),
+            "PPREASND": reasnd}
 
 
 def _interval(testcd: str, end: float) -> dict:
@@ -189,20 +247,37 @@ def _interval(testcd: str, end: float) -> dict:
     return {"PPSTINT": "P0D", "PPENINT": f"P{end:g}D", "PPANMETH": AUC_METHOD}
 
 
-def profile_records(group: pd.DataFrame, end: float = END_DAY) -> list[dict]:
-    """The PP records (without PPSEQ) of one profile, from nca_inputs rows."""
-    first = group.iloc[0]
-    unit = _profile_unit(group)
-    results = nca.nca_profile(group["NCATIME"], group["NCACONC"], group["NCABLQ"], unit,
-                              TIME_UNIT, end)
-    results["AUCINT"] = _in_auc_unit(results["AUCINT"], unit)
-    refs = sorted(set(group["PCTPTREF"]) - {""})
-    common = {"STUDYID": first["STUDYID"], "DOMAIN": "PP", "USUBJID": first["USUBJID"],
-              "PPCAT": first["PCTEST"], "PPSPEC": first["PCSPEC"],
-              "PPTPTREF": refs[0] if refs else "", "PPRFTDTC": first["PCRFTDTC"]}
-    return [{**common, "PPTESTCD": code, "PPTEST": PKPARM[code],
-             **_result_columns(result), **_interval(code, end)}
-            for code, result in results.items()]
+def profile_columns(data: pd.DataFrame, profile: np.ndarray, first: np.ndarray,
+                    per_profile: int) -> dict[str, np.ndarray]:
+    """The columns the records of a profile share, each profile's value once per record."""
+    def of_profiles(values: np.ndarray) -> np.ndarray:
+        return np.repeat(values, per_profile)
+
+    def at_first(col: str) -> np.ndarray:
+        return of_profiles(data[col].to_numpy(dtype=object)[first])
+
+    refs = first_reference(data["PCTPTREF"].to_numpy(dtype=object), profile, len(first))
+    return {"STUDYID": at_first("STUDYID"),
+            "DOMAIN": np.full(len(first) * per_profile, "PP", dtype=object),
+            "USUBJID": at_first("USUBJID"), "PPCAT": at_first("PCTEST"),
+            "PPSPEC": at_first("PCSPEC"), "PPTPTREF": of_profiles(refs),
+            "PPRFTDTC": at_first("PCRFTDTC")}
+
+
+def parameter_columns(results: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+                      end: float) -> dict[str, np.ndarray]:
+    """The columns of each parameter's record, profile by profile (parameters in the order
+    of results, nca.PARAMETERS)."""
+    codes = list(results)
+    n_profiles = len(results[codes[0]][0])
+    value, unit, reason = (np.column_stack([results[c][k] for c in codes]).ravel()
+                           for k in range(3))
+    per_code = {"PPTESTCD": codes, "PPTEST": [PKPARM[c] for c in codes],
+                **{col: [_interval(c, end)[col] for c in codes]
+                   for col in ("PPSTINT", "PPENINT", "PPANMETH")}}
+    return {**{col: np.tile(np.array(texts, dtype=object), n_profiles)
+               for col, texts in per_code.items()},
+            **result_columns(value, unit, reason)}
 
 
 def derive_pp(pc: pd.DataFrame, studyid: str | None = None,
@@ -216,9 +291,11 @@ def derive_pp(pc: pd.DataFrame, studyid: str | None = None,
     data = nca_inputs(pc)
     if studyid is not None:
         data["STUDYID"] = studyid
-    rows = [record for _, group in data.groupby(PROFILE, sort=True)
-            for record in profile_records(group, end_day)]
-    pp = pd.DataFrame(rows)
+    # all profiles at once on arrays: a pandas group per profile is slow at 10,000 subjects
+    data, profile, first = sorted_profiles(data)
+    results = parameter_results(data, profile, profile_units(data, profile, first), end_day)
+    pp = pd.DataFrame({**profile_columns(data, profile, first, len(results)),
+                       **parameter_columns(results, end_day)})
     pp["PPSEQ"] = derive_seq(pp, PP_KEYS[1:])
     pp = pp.sort_values(["STUDYID", "USUBJID", "PPSEQ"], kind="stable").reset_index(drop=True)
     return pp[PP_COLUMNS].astype({"PPSEQ": "float64", "PPSTRESN": "float64"})
