@@ -1,18 +1,23 @@
 """Benchmark the pipeline stage by stage on the synthetic demo study at several sizes.
 
     python -m benchmarks.run [--sizes 1000,10000] [--out benchmarks/results] [--md BENCHMARKS.md]
+                             [--cli-only-from 100000]
 
 Per size N (subjects), in a scratch folder:
 
 1. ``cdisc demo RAW --subjects N`` (timed; raw rows and bytes counted);
 2. one fresh child process runs the stages one after another (time and peak RSS per stage);
 3. the real CLI, ``cdisc run RAW --out OUT --format xpt``, in its own process (wall, peak RSS);
-4. a second child measures the I/O floor: read every raw file plainly, then write the same
-   output tables with pyreadstat (only the reads and the writes are timed).
+4. a second child measures the pyreadstat floor: read every raw file plainly, then write the
+   same output tables with pyreadstat (only the reads and the writes are timed);
+5. a third child measures the disk's sequential bandwidth on a scratch file (write + fsync, drop
+   from the page cache, read back) for the physical floor: raw bytes / read bandwidth + bytes
+   written by ``cdisc run`` / write bandwidth.
 
-Results go to OUT/N.json and a markdown report. Standard library + the project's dependencies.
-Peak RSS: VmHWM from /proc/self/status, reset between stages by writing "5" to
-/proc/self/clear_refs; where that is refused, a thread samples VmRSS every 50 ms.
+Sizes >= --cli-only-from skip steps 2 and 4. Results go to OUT/N.json and a markdown report.
+Standard library + the project's dependencies. Peak RSS: VmHWM from /proc/self/status, reset
+between stages by writing "5" to /proc/self/clear_refs; where that is refused, a thread samples
+VmRSS every 50 ms.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import importlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -40,8 +46,19 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 RAW_SUFFIXES = (".csv", ".xpt", ".sas7bdat")
 MIB = 1024.0  # KiB per MiB
-TARGET_RATIO = 4.0
-TARGET_PEAK_MIB = 4096.0
+MB = 1e6  # bandwidths are in MB/s (decimal)
+DISK_BLOCK = 8 * 2**20  # bytes per write / read call of the disk bandwidth probe
+DISK_MIN, DISK_MAX = 64 * 2**20, 2**30  # scratch file: 2x the raw bytes, within these bounds
+
+# Targets: (subjects they apply to, what, summary key, limit, unit).  A target is met when the
+# measured value is <= the limit; at other sizes the values are shown without a verdict.
+TARGETS = (
+    (10_000, "`cdisc run` wall / pyreadstat floor", "ratio_cli_floor", 1.0, "x"),
+    (10_000, "`cdisc run` wall", "cli_wall_s", 60.0, " s"),
+    (10_000, "peak RSS (CLI and every stage)", "peak_rss_mib", 1536.0, " MiB"),
+    (100_000, "completes; peak RSS (CLI, and every stage if measured)", "peak_rss_mib", 8192.0,
+     " MiB"),
+)
 
 # Functions inside the real code path that are wrapped (in the stage child only) so that a
 # stage can be split into parts: (module, attribute, part).  A probe that no longer exists is
@@ -334,6 +351,59 @@ def child_floor(raw_dir: Path, out_dirs: list[Path], scratch: Path) -> dict[str,
             "write_tables": len(tables), "write_peak_kib": rss.peak_kib()}
 
 
+def _resident_fraction(fd: int, size: int) -> float | None:
+    """Share of the file's pages in the page cache (mincore on a mapping), or None."""
+    import mmap
+
+    pages = -(-size // mmap.PAGESIZE)
+    vec = (ctypes.c_ubyte * pages)()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        with mmap.mmap(fd, size, access=mmap.ACCESS_COPY) as mm:
+            buf = ctypes.c_char.from_buffer(mm)  # only to get the mapping's address
+            rc = libc.mincore(ctypes.c_void_p(ctypes.addressof(buf)), ctypes.c_size_t(size), vec)
+            del buf
+    except (OSError, AttributeError, ValueError):
+        return None
+    return sum(b & 1 for b in vec) / pages if rc == 0 else None
+
+
+def child_disk(path: Path, size: int) -> dict[str, Any]:
+    """Sequential bandwidth of the disk holding path: write size bytes in DISK_BLOCK blocks and
+    fsync (timed together), drop the file from the page cache, read it back (timed)."""
+    block = os.urandom(DISK_BLOCK)  # incompressible, in case the storage compresses
+    size = -(-size // DISK_BLOCK) * DISK_BLOCK
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            start = time.perf_counter()
+            for _ in range(size // DISK_BLOCK):
+                os.write(fd, block)
+            os.fsync(fd)
+            write_s = time.perf_counter() - start
+            dropped = hasattr(os, "posix_fadvise")
+            if dropped:  # the pages are clean after fsync, so the kernel can drop them
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            resident = _resident_fraction(fd, size)
+            buf = bytearray(DISK_BLOCK)
+            start = time.perf_counter()
+            while os.readv(fd, [buf]):
+                pass
+            read_s = time.perf_counter() - start
+        finally:
+            os.close(fd)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    return {"scratch_bytes": size, "write_s": write_s, "read_s": read_s,
+            "write_mb_s": size / MB / write_s, "read_mb_s": size / MB / read_s,
+            "dropped_from_cache": dropped, "resident_before_read": resident}
+
+
 # --------------------------------------------------------------------------- parent
 def _cdisc_command() -> list[str]:
     exe = Path(sys.executable).with_name("cdisc")
@@ -411,7 +481,41 @@ def _row(stage: str, label: str, what: str, wall: float, rows: int | None,
             "peak_rss_mib": round(peak_kib / MIB, 1)}
 
 
-def bench_size(n: int, work: Path) -> dict[str, Any]:
+def _counts_from_logs(work: Path, cli_out: Path) -> dict[str, Any]:
+    """For a CLI-only size (no stage child to count): raw rows from the `cdisc demo` log,
+    records and the validation summary from the `cdisc run` log."""
+    demo_log = (work / "demo.log").read_text(errors="replace")
+    cli_log = (work / "cli.log").read_text(errors="replace")
+    records = {m[1]: int(m[2]) for m in re.finditer(r"^([A-Z][A-Z0-9]*): (\d+) records,",
+                                                    cli_log, re.M)}
+    in_folder = lambda folder: {k: v for k, v in sorted(records.items())  # noqa: E731
+                                if (cli_out / folder / f"{k.lower()}.xpt").exists()}
+    summary = next((x for x in cli_log.splitlines() if x.startswith("validation:")), "")
+    return {"raw_rows": {m[1]: int(m[2]) for m in re.finditer(r"^(\S+): (\d+) rows$",
+                                                              demo_log, re.M)},
+            "sdtm_records": in_folder("sdtm"), "adam_records": in_folder("adam"),
+            "validate_reported": {"package": {"summary": summary}},
+            "probes": {}, "rss_method": None}
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The TARGETS that apply at this result's size, with the measured value and verdict."""
+    out = []
+    for subjects, what, key, limit, unit in TARGETS:
+        if subjects != result["subjects"]:
+            continue
+        value = result["summary"].get(key)
+        out.append({"key": key, "limit": limit, "subjects": subjects, "target": what,
+                    "unit": unit, "value": value,
+                    "met": None if value is None else value <= limit})
+    return out
+
+
+def bench_size(n: int, work: Path, cli_only: bool) -> dict[str, Any]:
     raw, out, cli_out = work / "raw", work / "stages", work / "cli"
     busy_start, own_start, wall_start = _busy_cpu_seconds(), OWN_CPU[0], time.perf_counter()
     print(f"[{n}] cdisc demo", flush=True)
@@ -420,69 +524,96 @@ def bench_size(n: int, work: Path) -> dict[str, Any]:
     files = sorted(p for p in raw.iterdir() if p.suffix.lower() in RAW_SUFFIXES)
     raw_bytes = {p.name: p.stat().st_size for p in files}
 
-    print(f"[{n}] stages (child process)", flush=True)
-    st, st_wall, st_peak = _child("stages", [str(raw), str(out)], work)
-    raw_rows = sum(st["raw_rows"].values())
-    rows: list[dict[str, Any]] = [_row("demo", "cdisc demo (generate)",
-                                       "`cdisc demo RAW --subjects N` process; rows = raw rows",
-                                       demo_wall, raw_rows, demo_peak * MIB)]
-    for stage, part, label, what in ROWS:
-        info = st["stages"].get(stage)
-        if info is None or part not in info["parts"]:
-            continue
-        p = info["parts"][part]
-        rows.append(_row(stage, label, what, p["s"], info["rows"], p["kib"]))
-    pipe = [st["stages"][s] for s in PIPELINE_STAGES]
-    pipe_wall = sum(s["wall_s"] for s in pipe)
-    pipe_peak = max(p["kib"] for s in pipe for p in s["parts"].values())
-    rows.append(_row("pipeline", "pipeline (sum of stages)",
-                     "map SDTM .. validate above, one process (read-raw pass and import "
-                     "excluded); rows = raw rows", pipe_wall, raw_rows, pipe_peak))
+    st: dict[str, Any] | None = None
+    st_wall = st_peak = pipe_wall = pipe_peak = None
+    stage_rows: list[dict[str, Any]] = []
+    if not cli_only:
+        print(f"[{n}] stages (child process)", flush=True)
+        st, st_wall, st_peak = _child("stages", [str(raw), str(out)], work)
+        for stage, part, label, what in ROWS:
+            info = st["stages"].get(stage)
+            if info is None or part not in info["parts"]:
+                continue
+            p = info["parts"][part]
+            stage_rows.append(_row(stage, label, what, p["s"], info["rows"], p["kib"]))
+        pipe = [st["stages"][s] for s in PIPELINE_STAGES]
+        pipe_wall = sum(s["wall_s"] for s in pipe)
+        pipe_peak = max(p["kib"] for s in pipe for p in s["parts"].values())
 
     print(f"[{n}] cdisc run (CLI)", flush=True)
     cli_cmd = [*_cdisc_command(), "run", str(raw), "--out", str(cli_out), "--format", "xpt"]
     cli_wall, cli_peak = _run_measured(cli_cmd, work / "cli.log")
+    counts = st or _counts_from_logs(work, cli_out)
+    raw_rows = sum(counts["raw_rows"].values()) or None
+    rows = [_row("demo", "cdisc demo (generate)",
+                 "`cdisc demo RAW --subjects N` process; rows = raw rows",
+                 demo_wall, raw_rows, demo_peak * MIB), *stage_rows]
+    if st:
+        rows.append(_row("pipeline", "pipeline (sum of stages)",
+                         "map SDTM .. validate above, one process (read-raw pass and import "
+                         "excluded); rows = raw rows", pipe_wall, raw_rows, pipe_peak))
     rows.append(_row("cli", "cdisc run (CLI)", "`cdisc run RAW --out OUT --format xpt` process: "
                      "interpreter start, imports, all stages, validation reports, manifest; "
                      "rows = raw rows", cli_wall, raw_rows, cli_peak * MIB))
 
-    print(f"[{n}] I/O floor (child process)", flush=True)
-    fl, _, _ = _child("floor", [str(raw), str(out / "sdtm"), str(out / "adam"),
-                                str(work / "floor_out")], work)
-    floor_wall = fl["read_s"] + fl["write_s"]
-    rows += [
-        _row("floor_read", "floor: read raw", "pandas.read_csv(dtype=str) / pyreadstat of every "
-             "raw file", fl["read_s"], fl["read_rows"], fl["read_peak_kib"]),
-        _row("floor_write", "floor: write XPT", "pyreadstat.write_xport of the pipeline's output "
-             "tables (read back untimed), same table names", fl["write_s"], fl["write_rows"],
-             fl["write_peak_kib"]),
-        _row("floor", "floor (read + write)", "sum of the two rows above", floor_wall, None,
-             max(fl["read_peak_kib"], fl["write_peak_kib"])),
-    ]
-    peak = max(pipe_peak / MIB, cli_peak)
+    floor_wall = None
+    if st:
+        print(f"[{n}] pyreadstat floor (child process)", flush=True)
+        fl, _, _ = _child("floor", [str(raw), str(out / "sdtm"), str(out / "adam"),
+                                    str(work / "floor_out")], work)
+        floor_wall = fl["read_s"] + fl["write_s"]
+        rows += [
+            _row("floor_read", "floor: read raw", "pandas.read_csv(dtype=str) / pyreadstat of "
+                 "every raw file", fl["read_s"], fl["read_rows"], fl["read_peak_kib"]),
+            _row("floor_write", "floor: write XPT", "pyreadstat.write_xport of the pipeline's "
+                 "output tables (read back untimed), same table names", fl["write_s"],
+                 fl["write_rows"], fl["write_peak_kib"]),
+            _row("floor", "floor (read + write)", "sum of the two rows above (the pyreadstat "
+                 "floor)", floor_wall, None, max(fl["read_peak_kib"], fl["write_peak_kib"])),
+        ]
+
+    print(f"[{n}] disk bandwidth (child process)", flush=True)
+    written = [p.stat().st_size for p in cli_out.rglob("*") if p.is_file()]
+    scratch = min(DISK_MAX, max(DISK_MIN, 2 * sum(raw_bytes.values())))
+    disk, _, _ = _child("disk", [str(work / "disk-scratch.bin"), str(scratch)], work)
+    disk.update(bytes_read=sum(raw_bytes.values()), bytes_written=sum(written),
+                files_written=len(written))
+    physical = (disk["bytes_read"] / MB / disk["read_mb_s"]
+                + disk["bytes_written"] / MB / disk["write_mb_s"])
+    disk = {k: round(v, 3) if isinstance(v, float) else v for k, v in disk.items()}
+
+    peak = max([cli_peak, *(r["peak_rss_mib"] for r in stage_rows)])
     busy_end = _busy_cpu_seconds()
     other_cpu = (round(max(0.0, busy_end - busy_start - (OWN_CPU[0] - own_start)), 1)
                  if busy_start is not None and busy_end is not None else None)
-    return {
+    result = {
         "subjects": n,
-        "raw": {"files": {k: {"rows": st["raw_rows"][k], "bytes": raw_bytes[k]}
+        "cli_only": cli_only,
+        "raw": {"files": {k: {"rows": counts["raw_rows"].get(k), "bytes": raw_bytes[k]}
                           for k in sorted(raw_bytes)},
                 "rows": raw_rows, "bytes": sum(raw_bytes.values())},
-        "sdtm_records": st["sdtm_records"], "adam_records": st["adam_records"],
+        "sdtm_records": counts["sdtm_records"], "adam_records": counts["adam_records"],
         "rows": rows,
+        "disk": disk,
         "summary": {
-            "pipeline_wall_s": round(pipe_wall, 3), "cli_wall_s": round(cli_wall, 3),
-            "floor_wall_s": round(floor_wall, 3),
-            "ratio_pipeline_floor": round(pipe_wall / floor_wall, 2),
-            "ratio_cli_floor": round(cli_wall / floor_wall, 2),
-            "peak_rss_mib": round(peak, 1), "stage_child_peak_rss_mib": round(st_peak, 1),
-            "stage_child_wall_s": round(st_wall, 3),
-            "target_ratio": TARGET_RATIO, "target_peak_rss_mib": TARGET_PEAK_MIB},
-        "validate_reported": st["validate_reported"],
-        "probes": st["probes"], "rss_method": st["rss_method"],
+            "pipeline_wall_s": None if pipe_wall is None else round(pipe_wall, 3),
+            "cli_wall_s": round(cli_wall, 3), "cli_peak_rss_mib": round(cli_peak, 1),
+            "floor_wall_s": None if floor_wall is None else round(floor_wall, 3),
+            "ratio_pipeline_floor": _ratio(pipe_wall, floor_wall),
+            "ratio_cli_floor": _ratio(cli_wall, floor_wall),
+            "physical_floor_s": round(physical, 3),
+            "ratio_pipeline_physical": _ratio(pipe_wall, physical),
+            "ratio_cli_physical": _ratio(cli_wall, physical),
+            "peak_rss_mib": round(peak, 1),
+            "stage_child_peak_rss_mib": None if st_peak is None else round(st_peak, 1),
+            "stage_child_wall_s": None if st_wall is None else round(st_wall, 3)},
+        "validate_reported": counts["validate_reported"],
+        "probes": counts["probes"], "rss_method": counts["rss_method"],
         "contention": {"wall_s": round(time.perf_counter() - wall_start, 1),
                        "other_cpu_s": other_cpu},
     }
+    result["targets"] = targets(result)
+    return result
 
 
 # --------------------------------------------------------------------------- markdown
@@ -494,43 +625,107 @@ def _fmt(value: float | int | None, digits: int = 2) -> str:
     return f"{value:,.{digits}f}"
 
 
+def _machine_text(m: dict[str, Any]) -> str:
+    return (f"{m['nproc']} CPUs, {m['ram_gib']} GiB RAM, {m['platform']}; Python {m['python']}, "
+            f"pandas {m['pandas']}, pyreadstat {m['pyreadstat']}, cdisc {m['cdisc']}")
+
+
+def _verdict(met: bool | None) -> str:
+    return {True: "met", False: "**not met**", None: "not measured"}[met]
+
+
+def _number(value: float, unit: str) -> str:
+    return f"{value:,.{ {'x': 2, ' s': 1}.get(unit, 0)}f}{unit}"
+
+
+def _target_text(t: dict[str, Any]) -> str:
+    limit = f"{t['limit']:.1f}" if t["unit"] == "x" else f"{t['limit']:g}"
+    return f"{t['target']} <= {limit}{t['unit']}"
+
+
+def _value_text(t: dict[str, Any]) -> str:
+    return "" if t["value"] is None else _number(t["value"], t["unit"])
+
+
+def _x(ratio: float | None) -> str:
+    return "" if ratio is None else f"{ratio:.2f}x"
+
+
 def render(results: list[dict[str, Any]], argv: str) -> str:
-    m, date = results[0]["machine"], results[0]["date"]
-    lines = ["# Benchmarks", "",
-             f"Generated by `{argv}` on {date} at commit {m['commit']}.", "",
-             f"Machine: {m['nproc']} CPUs, {m['ram_gib']} GiB RAM, {m['platform']}; "
-             f"Python {m['python']}, pandas {m['pandas']}, pyreadstat {m['pyreadstat']}, "
-             f"cdisc {m['cdisc']}.", "",
+    results = sorted(results, key=lambda r: r["subjects"])
+    m = results[0]["machine"]
+    staged = [r for r in results if not r.get("cli_only")]
+    rss_method = staged[0]["rss_method"] if staged else "ru_maxrss from wait4 (per process)"
+    lines = ["# Benchmarks", "", f"Generated by `{argv}`.", "", f"Machine: {_machine_text(m)}.", "",
              "Data: `cdisc demo --subjects N` (the synthetic NCT04265963 study). Stage rows come "
              "from one fresh child process per size running the stages in order (see the legend "
-             f"at the end); peak RSS: {results[0]['rss_method']}, between stages garbage is "
-             "collected and freed heap returned to the OS (untimed).", ""]
+             f"at the end); peak RSS: {rss_method}, between stages garbage is collected and freed "
+             "heap returned to the OS (untimed).", ""]
+
+    lines += ["## Targets", "", "| target | subjects | measured | result |", "|---|---:|---:|---|"]
+    by_n = {r["subjects"]: r for r in results}
+    for subjects, what, key, limit, unit in TARGETS:
+        found = [t for t in targets(by_n[subjects]) if t["key"] == key and t["limit"] == limit] \
+            if subjects in by_n else []
+        t = found[0] if found else {"target": what, "limit": limit, "unit": unit, "value": None,
+                                    "met": None}
+        lines.append(f"| {_target_text(t)} | {subjects:,} | {_value_text(t)} | "
+                     f"{_verdict(t['met'])} |")
+    lines.append("")
+
     for r in results:
-        s, raw = r["summary"], r["raw"]
+        s, raw, disk = r["summary"], r["raw"], r.get("disk")
+        rows_text = f"{raw['rows']:,} rows, " if raw.get("rows") else ""
         lines += [f"## {r['subjects']:,} subjects", "",
-                  f"Raw: {len(raw['files'])} files, {raw['rows']:,} rows, "
-                  f"{raw['bytes'] / 2**20:.1f} MiB. SDTM: {sum(r['sdtm_records'].values()):,} "
-                  f"records in {len(r['sdtm_records'])} datasets; ADaM: "
-                  f"{sum(r['adam_records'].values()):,} records.", "",
-                  "| stage | wall s | rows | rows/s | peak RSS MiB |",
-                  "|---|---:|---:|---:|---:|"]
+                  f"Measured on {r['date']} at commit {r['machine']['commit']} by "
+                  f"`{r.get('command', argv)}`"
+                  + ("" if _machine_text(r["machine"]) == _machine_text(m)
+                     else f" (machine: {_machine_text(r['machine'])})")
+                  + ".", "",
+                  f"Raw: {len(raw['files'])} files, {rows_text}{raw['bytes'] / 2**20:.1f} MiB. "
+                  f"SDTM: {sum(r['sdtm_records'].values()):,} records in "
+                  f"{len(r['sdtm_records'])} datasets; ADaM: "
+                  f"{sum(r['adam_records'].values()):,} records.", ""]
+        if r.get("cli_only"):
+            lines += ["CLI-only size (`--cli-only-from`): the per-stage child and the pyreadstat "
+                      "floor were not run, so the stage rows and the pyreadstat floor are "
+                      "omitted; only `cdisc demo`, `cdisc run` and the disk bandwidth were "
+                      "measured.", ""]
+        lines += ["| stage | wall s | rows | rows/s | peak RSS MiB |", "|---|---:|---:|---:|---:|"]
         for row in r["rows"]:
             name = f"**{row['stage']}**" if row["key"] in ("pipeline", "cli", "floor") \
                 else row["stage"]
             lines.append(f"| {name} | {_fmt(row['wall_s'])} | {_fmt(row['rows'])} | "
                          f"{_fmt(row['rows_per_s'])} | {_fmt(row['peak_rss_mib'], 0)} |")
-        ok = lambda flag: "met" if flag else "NOT met"  # noqa: E731
-        lines += ["",
-                  f"- total pipeline wall: {s['pipeline_wall_s']:.2f} s (sum of stages); "
-                  f"`cdisc run` CLI: {s['cli_wall_s']:.2f} s",
-                  f"- I/O floor: {s['floor_wall_s']:.2f} s (read raw + write the same XPT tables)",
-                  f"- ratio pipeline / floor: {s['ratio_pipeline_floor']:.1f}x "
-                  f"(target <= {TARGET_RATIO:g}x: {ok(s['ratio_pipeline_floor'] <= TARGET_RATIO)});"
-                  f" CLI / floor: {s['ratio_cli_floor']:.1f}x",
-                  f"- peak RSS: {s['peak_rss_mib']:,.0f} MiB (max of the stages and the CLI; "
-                  f"target < 4 GiB: {ok(s['peak_rss_mib'] < TARGET_PEAK_MIB)})",
-                  "- " + (r["validate_reported"].get("package") or {}).get(
-                      "summary", "validation: (no summary)")]
+        lines += ["", "| floor | seconds | CLI / floor | pipeline / floor |",
+                  "|---|---:|---:|---:|"]
+        if s.get("floor_wall_s") is not None:
+            lines.append(f"| pyreadstat (read raw + write XPT) | {s['floor_wall_s']:.2f} | "
+                         f"{_x(s['ratio_cli_floor'])} | {_x(s['ratio_pipeline_floor'])} |")
+        if s.get("physical_floor_s") is not None:
+            lines.append(f"| physical (disk bandwidth) | {s['physical_floor_s']:.2f} | "
+                         f"{_x(s['ratio_cli_physical'])} | {_x(s['ratio_pipeline_physical'])} |")
+        pipeline = ("" if s.get("pipeline_wall_s") is None
+                    else f"; pipeline (sum of stages): {s['pipeline_wall_s']:.2f} s")
+        peak_of = ("the CLI; no stage rows at this size" if r.get("cli_only")
+                   else "max of the CLI and every stage row from import to validate")
+        lines += ["", f"- `cdisc run` CLI: {s['cli_wall_s']:.2f} s{pipeline}",
+                  f"- peak RSS: {s['peak_rss_mib']:,.0f} MiB ({peak_of})"]
+        if disk:
+            resident = disk["resident_before_read"]
+            cached = ("could not check how much was still in the page cache" if resident is None
+                      else f"{resident:.0%} of it in the page cache before the read")
+            lines += [f"- disk: write {disk['write_mb_s']:,.0f} MB/s, read "
+                      f"{disk['read_mb_s']:,.0f} MB/s (scratch file of "
+                      f"{disk['scratch_bytes'] / 2**20:,.0f} MiB; {cached})",
+                      f"- physical floor: {disk['bytes_read'] / MB:,.1f} MB read (the raw files) "
+                      f"/ read bandwidth + {disk['bytes_written'] / MB:,.1f} MB written (the "
+                      f"{disk['files_written']} files `cdisc run` wrote under OUT) / write "
+                      f"bandwidth = {s['physical_floor_s']:.2f} s"]
+        lines += [f"- target: {_target_text(t)}: {_value_text(t)}, {_verdict(t['met'])}"
+                  for t in targets(r)]
+        lines.append("- " + ((r["validate_reported"].get("package") or {}).get("summary")
+                             or "validation: (no summary)"))
         c = r.get("contention") or {}
         if c.get("other_cpu_s") is not None:
             share = c["other_cpu_s"] / c["wall_s"] if c["wall_s"] else 0.0
@@ -539,15 +734,17 @@ def render(results: list[dict[str, Any]], argv: str) -> str:
                          f"{c['other_cpu_s']:.0f} s over {c['wall_s']:.0f} s wall = "
                          f"{share:.2f} CPUs{note}")
         lines.append("")
+
+    reference = max(results, key=lambda r: len(r["rows"]))["rows"]  # a staged size if any
     if len(results) > 1:
         sizes = [r["subjects"] for r in results]
-        head = " | ".join(f"t({b})/t({a}) (ideal {b / a:g}x)" for a, b in zip(sizes, sizes[1:]))
+        head = " | ".join(f"t({b})/t({a}) (ideal {b / a:.3g}x)" for a, b in zip(sizes, sizes[1:]))
         lines += ["## Scaling", "",
                   "Time ratio between consecutive sizes per stage; linear scaling gives the "
-                  "size ratio.", "", f"| stage | {head} |",
+                  "size ratio (blank where a size lacks the row).", "", f"| stage | {head} |",
                   "|---|" + "---:|" * (len(sizes) - 1)]
         by_size = [{row["stage"]: row["wall_s"] for row in r["rows"]} for r in results]
-        for row in results[-1]["rows"]:
+        for row in reference:
             cells = []
             for small, big in zip(by_size, by_size[1:]):
                 a, b = small.get(row["stage"]), big.get(row["stage"])
@@ -555,14 +752,36 @@ def render(results: list[dict[str, Any]], argv: str) -> str:
             lines.append(f"| {row['stage']} | " + " | ".join(cells) + " |")
         lines.append("")
     lines += ["## Legend: what each row measures", ""]
-    for row in results[-1]["rows"]:
+    for row in reference:
         lines.append(f"- **{row['stage']}**: {row['measures']}")
-    probes = results[-1]["probes"]
-    missing = [k for k, v in probes.items() if not v]
-    lines += ["", "Stage parts are measured by wrapping "
-              + ", ".join(f"`{k}`" for k in probes if probes[k])
-              + " in the stage child" + (f"; missing (time left in the remainder): "
-                                         f"{', '.join(missing)}" if missing else "") + ".", ""]
+    lines += [
+        "- **pyreadstat floor** (floors table): the **floor (read + write)** row, measured in "
+        "the same run as the CLI (not at CLI-only sizes).",
+        "- **physical floor**: raw bytes / read bandwidth + bytes of every file `cdisc run` "
+        "wrote under OUT / write bandwidth. The bandwidths come from a child process that writes "
+        f"a scratch file (2x the raw bytes, {DISK_MIN // 2**20} MiB to {DISK_MAX // 2**30} GiB, "
+        f"in {DISK_BLOCK // 2**20} MiB blocks of random bytes) in the work folder, next to RAW "
+        "and OUT, then fsyncs it (write = write + fsync), drops it from the page cache with "
+        "`posix_fadvise(DONTNEED)`, checks with `mincore` how much of it is still cached, reads "
+        "it back (read) and deletes it. MB = 10^6 bytes. The CLI does not fsync and its raw reads "
+        "may come from the page cache (`cdisc demo` has just written the files), so it can beat "
+        "this floor; on a virtual machine the host may cache the disk as well, which no check "
+        "inside the guest can see."]
+    cached = [f"{r['subjects']:,}" for r in results if r.get("disk")
+              and (r["disk"]["resident_before_read"] is None
+                   or r["disk"]["resident_before_read"] > 0.05)]
+    if cached:
+        lines.append(f"- At {', '.join(cached)} subjects the scratch file was (or may have been) "
+                     "still in the page cache when read back: that read bandwidth is the cache's, "
+                     "not the disk's.")
+    probes = staged[-1]["probes"] if staged else {}
+    if probes:
+        missing = [k for k, v in probes.items() if not v]
+        lines += ["", "Stage parts are measured by wrapping "
+                  + ", ".join(f"`{k}`" for k in probes if probes[k])
+                  + " in the stage child" + (f"; missing (time left in the remainder): "
+                                             f"{', '.join(missing)}" if missing else "") + "."]
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -570,7 +789,11 @@ def render(results: list[dict[str, Any]], argv: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000,10000", help="subjects, comma-separated")
+    parser.add_argument("--sizes", help="subjects, comma-separated (default 1000,10000; with "
+                        "--render-only: every OUT/N.json)")
+    parser.add_argument("--cli-only-from", type=int, default=100_000, metavar="N",
+                        help="sizes >= N run only cdisc demo, cdisc run and the disk bandwidth "
+                        "(no stage child, no pyreadstat floor); default 100000, 0 = every size")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"),
                         help="folder for N.json")
     parser.add_argument("--md", type=Path, default=Path("BENCHMARKS.md"), help="markdown report")
@@ -578,8 +801,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="scratch folder (default: a temporary one, removed afterwards)")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     parser.add_argument("--render-only", action="store_true",
-                        help="only rewrite --md from the existing OUT/N.json of --sizes")
-    parser.add_argument("--child", choices=["stages", "floor"], help=argparse.SUPPRESS)
+                        help="only rewrite --md from existing OUT/N.json (of --sizes, else all), "
+                        "which may come from separate runs")
+    parser.add_argument("--child", choices=["stages", "floor", "disk"], help=argparse.SUPPRESS)
     parser.add_argument("--result", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("paths", nargs="*", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -588,17 +812,29 @@ def main(argv: list[str] | None = None) -> int:
         data = child_stages(*args.paths)
     elif args.child == "floor":
         data = child_floor(args.paths[0], args.paths[1:-1], args.paths[-1])
+    elif args.child == "disk":
+        data = child_disk(args.paths[0], int(str(args.paths[1])))
     if args.child:
         args.result.write_text(json.dumps(data, sort_keys=True, indent=1))
         return 0
 
-    sizes = [int(x) for x in args.sizes.split(",") if x.strip()]
-    cmd = "python -m benchmarks.run --sizes " + ",".join(map(str, sizes))
     if args.render_only:
-        results = [json.loads((args.out / f"{n}.json").read_text()) for n in sizes]
+        if args.sizes:
+            paths = [args.out / f"{int(x)}.json" for x in args.sizes.split(",") if x.strip()]
+        else:
+            paths = [p for p in args.out.glob("*.json") if p.stem.isdigit()]
+        results = sorted((json.loads(p.read_text()) for p in paths), key=lambda r: r["subjects"])
+        if not results:
+            raise SystemExit(f"no N.json in {args.out}")
+        cmd = "python -m benchmarks.run --render-only --sizes " + ",".join(
+            str(r["subjects"]) for r in results)
         args.md.write_text(render(results, cmd) + "\n")
         print(f"wrote {args.md}")
         return 0
+    sizes = sorted({int(x) for x in (args.sizes or "1000,10000").split(",") if x.strip()})
+    cmd = "python -m benchmarks.run --sizes " + ",".join(map(str, sizes))
+    if any(n >= args.cli_only_from for n in sizes):
+        cmd += f" --cli-only-from {args.cli_only_from}"
     work_root = (args.work or Path(tempfile.mkdtemp(prefix="cdisc-bench-"))).resolve()
     info = machine()
     date = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
@@ -608,13 +844,16 @@ def main(argv: list[str] | None = None) -> int:
             work = work_root / str(n)
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
-            res = {"date": date, "machine": info, **bench_size(n, work)}
+            res = {"command": cmd, "date": date, "machine": info,
+                   **bench_size(n, work, cli_only=n >= args.cli_only_from)}
             args.out.mkdir(parents=True, exist_ok=True)
             (args.out / f"{n}.json").write_text(json.dumps(res, sort_keys=True, indent=2) + "\n")
             results.append(res)
-            print(f"[{n}] pipeline {res['summary']['pipeline_wall_s']:.1f} s, floor "
-                  f"{res['summary']['floor_wall_s']:.2f} s, peak "
-                  f"{res['summary']['peak_rss_mib']:.0f} MiB", flush=True)
+            s = res["summary"]
+            floor = ("" if s["floor_wall_s"] is None
+                     else f"pyreadstat floor {s['floor_wall_s']:.2f} s, ")
+            print(f"[{n}] CLI {s['cli_wall_s']:.1f} s, {floor}physical floor "
+                  f"{s['physical_floor_s']:.2f} s, peak {s['peak_rss_mib']:.0f} MiB", flush=True)
     finally:
         if not (args.keep or args.work):
             shutil.rmtree(work_root, ignore_errors=True)

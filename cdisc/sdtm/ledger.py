@@ -48,7 +48,8 @@ class Ledger:
         already has a state that beats it ('mapped' beats 'rejected' beats 'filtered')."""
         kind, _, name = state.partition(":")
         rank = STATES.index(kind)
-        positions = np.unique(np.asarray(rows, dtype=np.int64)) - 1
+        # repeated rows need no np.unique (a sort): assigning the same state twice is harmless
+        positions = np.asarray(rows, dtype=np.int64) - 1
         current = self.status[alias]
         better = positions[current[positions] < rank]
         current[better] = rank
