@@ -20,7 +20,7 @@ from cdisc.distinct import factorize, on_distinct
 from cdisc.errors import ConformanceError, InputError, OutputError
 from cdisc.model import Dataset
 from cdisc.io.xpt_writer import FIXED_STAMP, Unwritable, XptVariable, write_xpt_v5
-from cdisc.text import shared_text, text_column  # TEMP re-export until pp.py and raw.py move
+from cdisc.text import shared_text, text_column
 
 NAME_RE = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
 MAX_LABEL = 40
