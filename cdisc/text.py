@@ -25,7 +25,9 @@ def text_column(values: pd.Series) -> pd.Series:
     if isinstance(values.dtype, pd.StringDtype):
         values = values.astype(object)
     if values.dtype == object:
-        filled = values.where(values.notna(), "") if values.hasnans else values
+        if is_text(values):  # stops at the first value that is not a str
+            return values
+        filled = values.where(values.notna(), "")
         if is_text(filled):
             return filled
     return on_distinct(_as_text, values)

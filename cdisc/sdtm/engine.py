@@ -422,7 +422,11 @@ class Engine:
             # source file and row only separate records identical in every value
             rest = sorted(c for c in table.columns
                           if c not in keys and c not in (seq, FILE_COL, ROW_COL))
-            table[seq] = derive.derive_seq(table, keys + rest + [FILE_COL, ROW_COL], len(keys))
+            # the keys compared as the dataset stores them (text "" for missing, Num as
+            # numbers), so that --SEQ follows the dataset's sort order (see to_dataset)
+            order = table[keys + rest + [FILE_COL, ROW_COL]].assign(
+                **{k: _as_stored(table[k], ds.variable(k).is_numeric) for k in keys})
+            table[seq] = derive.derive_seq(order, keys + rest + [FILE_COL, ROW_COL], len(keys))
         return table
 
     def move_overflow_text(self, domain: str, table: pd.DataFrame,
@@ -551,12 +555,9 @@ class Engine:
         check_metadata(domain, columns, self.specs)
         typed = typed_table(domain, columns, table)
         table = typed.assign(**{FILE_COL: table[FILE_COL], ROW_COL: table[ROW_COL]})
-        sort_keys = [k for k in ds.keys if k in names]
-        seq = f"{domain}SEQ"
-        if seq in names:
-            sort_keys.append(seq)
-        table = table.sort_values(sort_keys + [FILE_COL, ROW_COL], kind="stable")
+        table = table.sort_values(_record_order(ds, names, domain), kind="stable")
         table = table.reset_index(drop=True)
+        seq = f"{domain}SEQ"
         trace = pd.DataFrame({"domain": domain, "USUBJID": table["USUBJID"],
                               "seq": table[seq] if seq in table else np.nan,
                               "source_file": table[FILE_COL], "source_row": table[ROW_COL]})
@@ -618,6 +619,26 @@ def _source_column(block: RecordBlock, rule: dict, depth: int = 0) -> str | None
         if isinstance(ref, str) and ref in block.variables:
             return _source_column(block, block.variables[ref], depth + 1)
     return None
+
+
+def _as_stored(values: pd.Series, numeric: bool) -> pd.Series:
+    """A variable's values as Dataset.data will hold them, for ordering."""
+    return pd.to_numeric(values, errors="coerce").astype("float64") if numeric \
+        else text_column(values)
+
+
+def _record_order(ds: DatasetSpec, names: list[str], domain: str) -> list[str]:
+    """The columns that sort a domain's records: its keys, then --SEQ. --SEQ numbers each
+    subject's records in key order (derive_shared), so when the keys start with USUBJID
+    (after the constant STUDYID) USUBJID and --SEQ alone give the same order, sorting two
+    columns instead of every key."""
+    keys = [k for k in ds.keys if k in names]
+    seq = f"{domain}SEQ"
+    if seq not in names:
+        return keys + [FILE_COL, ROW_COL]
+    if [k for k in keys if k != "STUDYID"][:1] == ["USUBJID"]:
+        return ["USUBJID", seq]
+    return keys + [seq, FILE_COL, ROW_COL]
 
 
 def _merge_origins(outs: list[BlockOutput]) -> dict[str, str]:
