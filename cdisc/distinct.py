@@ -44,6 +44,27 @@ def on_distinct(func: Callable[..., T], values: pd.Series, *args: Any, **kwargs:
     return _spread_any(result, codes, values.index)
 
 
+def on_distinct_rows(func: Callable[..., T], frame: pd.DataFrame, *args: Any,
+                     **kwargs: Any) -> T:
+    """func(frame, ...) computed once per distinct combination of the frame's columns (a
+    record's subject and date, say); func must be row-wise, as for on_distinct. The rows
+    func sees are the first of each combination, with a 0..k-1 index."""
+    if len(frame) < 64:
+        return func(frame, *args, **kwargs)
+    combined = np.zeros(len(frame), dtype=np.int64)
+    for col in frame.columns:
+        codes, uniques = factorize(frame[col])
+        # renumbered after each column so the combined code never exceeds the row count
+        combined, _ = pd.factorize(combined * len(uniques) + codes)
+    count = int(combined.max()) + 1 if len(combined) else 0
+    if count * 2 > len(frame):  # mostly distinct: nothing to gain
+        return func(frame, *args, **kwargs)
+    first = np.empty(count, dtype=np.int64)
+    first[combined[::-1]] = np.arange(len(frame) - 1, -1, -1)  # earliest row of each wins
+    result = func(frame.iloc[first].reset_index(drop=True), *args, **kwargs)
+    return _spread_any(result, combined, frame.index)
+
+
 def _spread_any(result: Any, codes: np.ndarray, index: pd.Index) -> Any:
     if isinstance(result, pd.Series):
         return spread(result, codes, index)

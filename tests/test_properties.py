@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cdisc import dates
-from cdisc.distinct import on_distinct
+from cdisc.distinct import on_distinct, on_distinct_rows
 from cdisc.sdtm import derive
 from cdisc.sdtm.algorithms import Context
 from cdisc.sdtm.findings import apply_reference_range, apply_standard_text, apply_standard_value
@@ -34,6 +34,24 @@ def test_distinct_evaluation_equals_row_by_row(values: list[str]) -> None:
     assert spread.iso.index.equals(series.index)
     upper = on_distinct(lambda s: s.str.upper(), series)
     assert upper.tolist() == series.str.upper().tolist()
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.sampled_from(["S-1", "S-2", None]),
+                          st.sampled_from(["2021-01-02", "", "2021-02", None])),
+                min_size=0, max_size=400), st.integers(0, 10**6))
+def test_distinct_rows_evaluation_equals_row_by_row(pairs: list, offset: int) -> None:
+    """A function of two columns computed once per distinct pair and spread back gives the
+    row-wise answer, on the original index (long lists take the distinct path)."""
+    frame = pd.DataFrame(pairs, columns=["s", "d"], dtype=object,
+                         index=pd.RangeIndex(offset, offset + len(pairs)))
+
+    def label(f: pd.DataFrame) -> pd.Series:
+        return f["s"].fillna("?").astype(str) + "|" + f["d"].fillna("-").astype(str)
+
+    got = on_distinct_rows(label, frame)
+    assert got.tolist() == label(frame).tolist()
+    assert got.index.equals(frame.index)
 
 
 def _records(draw_subjects: list[int], shuffle_seed: int) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc import dates
-from cdisc.distinct import on_distinct
+from cdisc.distinct import on_distinct, on_distinct_rows
 from cdisc.errors import SpecError
 from cdisc.text import text_column
 
@@ -66,9 +66,11 @@ def derive_seq(df: pd.DataFrame, sort_by: list[str], n_keys: int | None = None) 
 
 
 def derive_study_day(dtc: pd.Series, usubjid: pd.Series, rfstdtc: pd.Series) -> pd.Series:
-    """--DY of each record from the subject's DM.RFSTDTC (rfstdtc is indexed by USUBJID)."""
-    ref = usubjid.map(rfstdtc).fillna("")
-    return dates.study_day(dtc, ref)
+    """--DY of each record from the subject's DM.RFSTDTC (rfstdtc is indexed by USUBJID),
+    computed once per subject and date."""
+    records = pd.DataFrame({"dtc": dtc, "usubjid": usubjid}, copy=False)
+    return on_distinct_rows(
+        lambda r: dates.study_day(r["dtc"], r["usubjid"].map(rfstdtc).fillna("")), records)
 
 
 def _bound_text(spec: object) -> str:
@@ -109,6 +111,13 @@ def derive_epoch(start_dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame,
     (2021-02) is placed when every day it can be falls in one window; otherwise it stays
     empty. A window bounded by a reference date the subject does not have is open on that
     side (a subject never treated is in SCREENING for good)."""
+    records = pd.DataFrame({"dtc": start_dtc, "usubjid": usubjid}, copy=False)
+    # computed once per subject and date: a lab domain repeats each pair for every test
+    return on_distinct_rows(lambda r: _epoch(r["dtc"], r["usubjid"], dm, rules), records)
+
+
+def _epoch(start_dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame,
+           rules: list[dict]) -> pd.Series:
     lo, hi = dates.iso_bounds(start_dtc)
     by_subject = dm.set_index("USUBJID")
     # reindex, not map: an empty DM still gives datetime NaT per record
