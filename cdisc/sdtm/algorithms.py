@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc import dates
-from cdisc.distinct import on_distinct
+from cdisc.distinct import on_distinct, on_distinct_rows
 from cdisc.text import stripped_text, text_column
 from cdisc.errors import SpecError
 from cdisc.sdtm.context import Context, Result, domain_rows, reasons
@@ -105,15 +105,23 @@ def apply_datetime(ctx: Context, params: Any) -> Result:
     """Raw date (+ optional time) -> ISO 8601; partial dates stay partial, never imputed. An
     invalid date keeps its reliable part (2021/02/31 -> 2021-02) and is an error."""
     spec = params if isinstance(params, dict) else {"date": params}
-    raw = ctx.column(spec["date"])
-    parsed = (dates.parse_with_format(raw, spec["format"]) if spec.get("format")
-              else dates.parse_raw_dates(raw))
-    iso, errors = parsed.kept(), parsed.error.astype(object)
+    raw = {"date": ctx.column(spec["date"])}
     if "time" in spec:
-        times = dates.parse_raw_times(ctx.column(spec["time"]))
+        raw["time"] = ctx.column(spec["time"])
+    # once per distinct date (and time): a lab domain repeats each for every test
+    found = on_distinct_rows(_iso_datetime, pd.DataFrame(raw, copy=False), spec.get("format"))
+    return Result(found["iso"], found["error"])
+
+
+def _iso_datetime(raw: pd.DataFrame, date_format: str | None) -> pd.DataFrame:
+    parsed = (dates.parse_with_format(raw["date"], date_format) if date_format
+              else dates.parse_raw_dates(raw["date"]))
+    iso, errors = parsed.kept(), parsed.error.astype(object)
+    if "time" in raw:
+        times = dates.parse_raw_times(raw["time"])
         iso = dates.combine_date_time(iso, times.iso)
         errors = errors.where(errors != "", times.error.astype(object))
-    return Result(iso.astype(object), errors)
+    return pd.DataFrame({"iso": iso.astype(object), "error": errors}, copy=False)
 
 
 # --- visits ---------------------------------------------------------------------------------------
@@ -122,15 +130,19 @@ def apply_visit(ctx: Context, params: Any) -> Result:
     """Visit folder -> VISIT and VISITNUM from the study's visit table."""
     if ctx.visits is None:
         raise SpecError("the visit algorithm needs 'visits:' in study.yaml")
-    folder = stripped_text(ctx.column(params)).str.upper()
-    table = ctx.visits.set_index("folder")
+    found = on_distinct(_visit_of, ctx.column(params), ctx.visits.set_index("folder"))
+    errors = reasons(found["unknown"], "visit folder not in the study visit table")
+    return Result(found["visit"], errors, {"VISITNUM": found["visitnum"]})
+
+
+def _visit_of(raw: pd.Series, table: pd.DataFrame) -> pd.DataFrame:
+    folder = stripped_text(raw).str.upper()
     visit = folder.map(table["visit"])
     # unscheduled folders carry no number here: --VISITNUM is derived from their date later
     visitnum = folder.map(table["visitnum"]).astype("float64")
-    unknown = visit.isna() & (folder != "")
-    errors = reasons(unknown, "visit folder not in the study visit table")
     # an unknown folder is kept as the visit name, without a planned visit number
-    return Result(visit.fillna(folder).astype(object), errors, {"VISITNUM": visitnum})
+    return pd.DataFrame({"visit": visit.fillna(folder).astype(object), "visitnum": visitnum,
+                         "unknown": (visit.isna() & (folder != "")).astype(bool)}, copy=False)
 
 
 def apply_nominal_day(ctx: Context, params: Any) -> Result:
