@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc import dates
+from cdisc.distinct import on_distinct
 from cdisc.errors import SpecError
 from cdisc.text import stripped_text, text_column
 
@@ -113,10 +114,14 @@ def evaluate_condition(ctx: Context, cond: dict) -> pd.Series:
     col = ctx.frame.get(qualify(cond["column"], ctx.primary, ctx.aliases))
     if col is None:
         raise SpecError(f"condition refers to unknown column {cond['column']}")
-    present_mask = col.notna()
-    text = stripped_text(col)
+    return on_distinct(_column_test, col, cond).astype(bool)
+
+
+def _column_test(col: pd.Series, cond: dict) -> pd.Series:
+    """A condition on one raw column, value by value (run on its distinct values)."""
     if "present" in cond:  # the joined form has a row for this subject
-        return present_mask == bool(cond["present"])
+        return col.notna() == bool(cond["present"])
+    text = stripped_text(col)
     norm = text.str.casefold()
     if "equals" in cond:
         return norm == str(cond["equals"]).casefold()
@@ -127,7 +132,7 @@ def evaluate_condition(ctx: Context, cond: dict) -> pd.Series:
     if "missing" in cond:
         return (text == "") == bool(cond["missing"])
     if "starts_with" in cond:
-        return norm.str.startswith(str(cond["starts_with"]).casefold())
+        return norm.str.startswith(str(cond["starts_with"]).casefold()).astype(bool)
     raise SpecError(f"unknown condition {sorted(cond)}")
 
 
