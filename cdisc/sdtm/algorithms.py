@@ -82,12 +82,16 @@ def apply_assign_ct(ctx: Context, params: Any) -> Result:
     spec = params if isinstance(params, dict) else {"column": params}
     codelist = spec.get("codelist") or ctx.default_codelist
     lookup = ctx.lookup(codelist)
-    raw = ctx.column(spec["column"])
-    mapped, unmapped = lookup.map(raw)
+    found = on_distinct(_assigned_term, ctx.column(spec["column"]), lookup)
     reason = f"not in codelist {codelist} nor in the study CT map"
-    errors = reasons(unmapped, reason)
+    return Result(found["value"], reasons(found["unmapped"], reason))
+
+
+def _assigned_term(raw: pd.Series, lookup: Any) -> pd.DataFrame:
+    mapped, unmapped = lookup.map(raw)
     # a term the codelist does not know is submitted as collected (the validator reports it)
-    return Result(mapped.where(~unmapped, stripped_text(raw)).astype(object), errors)
+    return pd.DataFrame({"value": mapped.where(~unmapped, stripped_text(raw)).astype(object),
+                         "unmapped": unmapped.astype(bool)}, copy=False)
 
 
 def apply_hardcode(ctx: Context, params: Any) -> Result:
