@@ -135,18 +135,18 @@ def derive_special_interest(adae: pd.DataFrame, spec: AdverseEvents) -> pd.DataF
     return adae.assign(**out)
 
 
-def _first_flag(adae: pd.DataFrame, among: pd.Series, by: list[str], worst_first: bool
-                ) -> np.ndarray:
-    """Y on the first record of each group (by) among the selected records: the earliest
-    onset, or with worst_first the highest grade first, then the earliest onset; AESEQ
-    breaks ties."""
-    rows = adae[among]
-    keys = ["USUBJID", *by]
+def _in_order(rows: pd.DataFrame, worst_first: bool) -> pd.DataFrame:
+    """The records by earliest onset, or with worst_first by highest grade first, then
+    earliest onset; AESEQ breaks ties (then the input order: the sort is stable). The first
+    record of any group is then its first occurrence, so one sort serves every level."""
     order = (["ATOXGRN"] if worst_first else []) + ["ASTDT", "AESEQ"]
     ascending = ([False] if worst_first else []) + [True, True]
-    ranked = rows.sort_values(keys + order, ascending=[True] * len(keys) + ascending,
-                              kind="stable", na_position="last")
-    first = ranked.drop_duplicates(keys).index
+    return rows.sort_values(order, ascending=ascending, kind="stable", na_position="last")
+
+
+def _first_flag(adae: pd.DataFrame, ranked: pd.DataFrame, by: list[str]) -> np.ndarray:
+    """Y on the first record (of the ranked ones, _in_order) of each group (USUBJID, by)."""
+    first = ranked.drop_duplicates(["USUBJID", *by]).index
     return np.where(adae.index.isin(first), "Y", "")
 
 
@@ -156,10 +156,13 @@ def derive_occurrence_flags(adae: pd.DataFrame, among_flag: str) -> pd.DataFrame
     records whose `among_flag` is Y (the treatment-emergent events)."""
     among = adae[among_flag] == "Y"
     levels = {"": [], "S": ["AEBODSYS"], "P": ["AEBODSYS", "AEDECOD"]}
+    # only the columns the flags read: ADAE has dozens
+    rows = adae.loc[among, ["USUBJID", "AEBODSYS", "AEDECOD", "ATOXGRN", "ASTDT", "AESEQ"]]
+    earliest, worst = _in_order(rows, worst_first=False), _in_order(rows, worst_first=True)
     out = {}
     for tag, by in levels.items():
-        out[f"AOCC{tag}FL"] = _first_flag(adae, among, by, worst_first=False)
-        out[f"AOCC{tag}IFL"] = _first_flag(adae, among, by, worst_first=True)
+        out[f"AOCC{tag}FL"] = _first_flag(adae, earliest, by)
+        out[f"AOCC{tag}IFL"] = _first_flag(adae, worst, by)
     return adae.assign(**out)
 
 

@@ -17,6 +17,8 @@ import pandas as pd
 
 from cdisc import nca
 from cdisc.adam.adrs import study_day
+from cdisc.adam.inputs import to_date
+from cdisc.distinct import on_distinct
 from cdisc.sdtm import pp as sdtm_pp
 
 # specimen (SPECTYPE C78734) -> (2-letter PARAMCD suffix, name in PARAM, order)
@@ -89,7 +91,9 @@ def _one_unit(units: pd.Series) -> str:
 
 def concentration_params(data: pd.DataFrame) -> pd.DataFrame:
     """PARAMCD, PARAM, PARAMN per (PCTESTCD, PCSPEC) of nca_inputs rows."""
-    params = data.groupby(["PCTESTCD", "PCSPEC"], sort=False).agg(
+    # one row per parameter and unit is enough (the first row of each parameter stays first)
+    rows = data.drop_duplicates(["PCTESTCD", "PCSPEC", "PCSTRESU"])
+    params = rows.groupby(["PCTESTCD", "PCSPEC"], sort=False).agg(
         PCTEST=("PCTEST", "first"), UNIT=("PCSTRESU", _one_unit)).reset_index()
     stem = params["PCTESTCD"].map(lambda c: ANALYTE_STEMS.get(c, c[:6]))
     params["PARAMCD"] = stem + params["PCSPEC"].map(specimen_code)
@@ -103,19 +107,29 @@ def concentration_params(data: pd.DataFrame) -> pd.DataFrame:
 
 
 def nca_roles(data: pd.DataFrame) -> pd.Series:
-    """cdisc.nca.sample_roles of each nca_inputs row, profile by profile."""
-    parts = [pd.Series(nca.sample_roles(g["NCATIME"], g["NCACONC"], g["NCABLQ"]), index=g.index)
-             for _, g in data.groupby(sdtm_pp.PROFILE, sort=False)]
-    return pd.concat(parts).reindex(data.index) if parts else pd.Series(dtype=object)
+    """cdisc.nca.sample_roles of each nca_inputs row; all profiles in one call (the profile
+    keys are text, never missing, so every row has a profile number)."""
+    if data.empty:
+        return pd.Series(dtype=object)
+    profile = data.groupby(sdtm_pp.PROFILE, sort=False).ngroup().to_numpy()
+    roles = nca.sample_roles_of(profile, data["NCATIME"], data["NCACONC"], data["NCABLQ"],
+                                int(profile.max()) + 1)
+    return pd.Series(roles, index=data.index, dtype=object)
 
 
 def analysis_datetime(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(ADTM, ATMF): the datetime of PCDTC; a complete date without a time at 00:00, ATMF H."""
+    out = on_distinct(_analysis_datetime, dtc)  # both parsings once per distinct PCDTC
+    return out["ADTM"], out["ATMF"]
+
+
+def _analysis_datetime(dtc: pd.Series) -> pd.DataFrame:
     timed = sdtm_pp.iso_datetime(dtc)
-    dated = sdtm_pp.iso_date(dtc)
+    dated = to_date(dtc)  # sdtm_pp.iso_date, once per distinct date (not date/time)
     imputed = timed.isna() & dated.notna()
-    return timed.where(timed.notna(), dated), pd.Series(np.where(imputed, "H", ""),
-                                                        index=dtc.index, dtype=object)
+    return pd.DataFrame({"ADTM": timed.where(timed.notna(), dated),
+                         "ATMF": pd.Series(np.where(imputed, "H", ""), index=dtc.index,
+                                           dtype=object)}, index=dtc.index, copy=False)
 
 
 def _flag(mask: pd.Series, no: str = "") -> pd.Series:
@@ -127,8 +141,19 @@ def _with_results(pc: pd.DataFrame, adsl: pd.DataFrame) -> pd.DataFrame:
     data = sdtm_pp.nca_inputs(pc)
     data["ROLE"] = nca_roles(data)
     result = data["NCABLQ"] | sdtm_pp.number_column(data, "PCSTRESN").notna()
-    keep = result & ~sdtm_pp.is_not_done(data) & data["USUBJID"].isin(adsl["USUBJID"])
+    keep = result & ~_not_done(data) & data["USUBJID"].isin(adsl["USUBJID"])
     return data[keep]
+
+
+def _not_done(data: pd.DataFrame) -> pd.Series:
+    """sdtm_pp.is_not_done of each row, once per distinct PCSTAT."""
+    if "PCSTAT" not in data.columns:
+        return sdtm_pp.is_not_done(data)
+    return on_distinct(_status_not_done, data["PCSTAT"])
+
+
+def _status_not_done(status: pd.Series) -> pd.Series:
+    return sdtm_pp.is_not_done(status.to_frame("PCSTAT"))
 
 
 def _adsl_part(adsl: pd.DataFrame) -> pd.DataFrame:
@@ -145,7 +170,7 @@ def _values(data: pd.DataFrame) -> pd.DataFrame:
         "BLQFL": _flag(blq, "N"), "SRCDOM": "PC",
         "SRCVAR": np.where(blq, "PCSTRESC", "PCSTRESN"),
         "SRCSEQ": sdtm_pp.number_column(data, "PCSEQ")},
-        index=data.index)
+        index=data.index, copy=False)
 
 
 def _timing(data: pd.DataFrame) -> pd.DataFrame:
@@ -160,7 +185,7 @@ def _timing(data: pd.DataFrame) -> pd.DataFrame:
         "ATPTREF": data["PCTPTREF"], "ARELTM": data["NCATIME"].astype("float64"),
         "ARELTMU": np.where(data["NCATIME"].notna(), TIME_UNIT, ""),
         "NRELTM": nominal, "NRELTMU": np.where(nominal.notna(), TIME_UNIT, "")},
-        index=data.index)
+        index=data.index, copy=False)
 
 
 def _sequence(adpc: pd.DataFrame) -> pd.Series:

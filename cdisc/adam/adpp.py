@@ -52,7 +52,9 @@ def parameter_params(pp: pd.DataFrame) -> pd.DataFrame:
     """PARAMCD, PARAM, PARAMN per (PPTESTCD, PPCAT, PPSPEC, interval) of all PP records
     (calculated or not, so that PARAMN does not depend on which were calculated)."""
     keys = ["PPTESTCD", "PPCAT", "PPSPEC", "PPSTINT", "PPENINT"]
-    params = pp.groupby(keys, sort=False).agg(PPTEST=("PPTEST", "first"),
+    # one row per parameter and unit is enough (the first row of each parameter stays first)
+    rows = pp.drop_duplicates([*keys, "PPSTRESU"])
+    params = rows.groupby(keys, sort=False).agg(PPTEST=("PPTEST", "first"),
                                               UNIT=("PPSTRESU", _first_unit)).reset_index()
     params["PARAMCD"] = params["PPTESTCD"] + params["PPSPEC"].map(specimen_code)
     params["PARAM"] = [parameter_label(*row) for row in params[

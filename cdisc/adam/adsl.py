@@ -24,8 +24,13 @@ def _dates_of(df: pd.DataFrame, spec: dict, dataset: str, column: str) -> pd.Dat
     if df.empty or column not in df.columns:
         return pd.DataFrame({"USUBJID": pd.Series(dtype=object),
                              "date": pd.Series(dtype="datetime64[ns]")})
-    rows = df[where_mask(df, spec.get("where", {}), dataset)]
-    out = pd.DataFrame({"USUBJID": rows["USUBJID"].astype(object), "date": to_date(rows[column])})
+    where = spec.get("where") or {}
+    # the two columns only: filtering a whole domain (LB) would copy all of its columns
+    rows = df[["USUBJID", column]]
+    if where:
+        rows = rows[where_mask(df, where, dataset)]
+    out = pd.DataFrame({"USUBJID": rows["USUBJID"].astype(object), "date": to_date(rows[column])},
+                       copy=False)
     return out[out["date"].notna()]
 
 
@@ -143,10 +148,24 @@ def derive_lstalvdt(adsl: pd.DataFrame, sdtm: dict[str, pd.DataFrame], sources: 
     parts = [_dates_of(sdtm.get(s["dataset"], pd.DataFrame()), s, s["dataset"], s["date"])
              for s in sources]
     parts.append(pd.DataFrame({"USUBJID": adsl["USUBJID"], "date": adsl["TRTEDT"]}))
-    found = pd.concat(parts, ignore_index=True).dropna()
+    # the latest date of each source first, so that millions of lab records are not stacked
+    latest = pd.concat([_latest_date(part, cutoff) for part in parts])
+    return adsl.assign(LSTALVDT=_per_subject(adsl, latest.groupby(level=0).max()))
+
+
+def _latest_date(found: pd.DataFrame, cutoff: pd.Timestamp | None) -> pd.Series:
+    """The latest date (not after the cut) per USUBJID of USUBJID / date records (max skips
+    missing dates, groupby missing subjects)."""
     if cutoff is not None:
         found = found[found["date"] <= cutoff]
-    return adsl.assign(LSTALVDT=_per_subject(adsl, found.groupby("USUBJID")["date"].max()))
+    subjects, dates = found["USUBJID"].to_numpy(), found["date"].to_numpy()
+    if not len(found) or dates.dtype.kind != "M":
+        return found.groupby("USUBJID")["date"].max()
+    # a subject's records usually come together: the latest of each run of records of one
+    # subject first, then of the few runs (NaT is the smallest datetime64, so max skips it)
+    starts = np.flatnonzero(np.r_[True, subjects[1:] != subjects[:-1]])
+    latest = np.maximum.reduceat(dates.view("i8"), starts).view(dates.dtype)
+    return pd.Series(latest, index=subjects[starts]).groupby(level=0).max()
 
 
 def derive_death(adsl: pd.DataFrame, dm: pd.DataFrame, never_before_last_alive: bool = True

@@ -26,14 +26,17 @@ def _candidates(src: Source, order: int, adsl: pd.DataFrame, adrs: pd.DataFrame,
                            "SRCSEQ": np.nan})
         dom, var = "ADSL", src.date
     elif src.source == "ADRS":
-        rows = adrs[where_mask(adrs, src.where, "ADRS")]
+        rows = adrs.loc[where_mask(adrs, src.where, "ADRS"), ["USUBJID", "ADT", "ASEQ"]]
         df = pd.DataFrame({"USUBJID": rows["USUBJID"], "ADT": rows["ADT"],
                            "SRCSEQ": rows["ASEQ"]})
         dom, var = "ADRS", "ADT"
     else:
         data = sdtm.get(src.source, pd.DataFrame())
-        rows = data[where_mask(data, src.where, src.source)] if not data.empty else data
         seq = f"{src.source}SEQ"
+        # the columns read below only: filtering would copy every column of the domain
+        used = [c for c in ("USUBJID", src.date, seq) if c in data.columns]
+        rows = data.loc[where_mask(data, src.where, src.source), used] if not data.empty \
+            else data
         df = pd.DataFrame({"USUBJID": rows.get("USUBJID", pd.Series(dtype=object)),
                            "ADT": to_date(rows.get(src.date, pd.Series(dtype=object))),
                            "SRCSEQ": rows.get(seq, pd.Series(np.nan, index=rows.index))})
@@ -51,7 +54,7 @@ def _achieved(without: Without, adrs: pd.DataFrame, adsl: pd.DataFrame, start: p
               ) -> set[str]:
     """Subjects with an ADRS record of the filter dated on or after the start and no more
     than `days` days after it."""
-    rows = adrs[where_mask(adrs, without.where, "ADRS")]
+    rows = adrs.loc[where_mask(adrs, without.where, "ADRS"), ["USUBJID", "ADT"]]
     origin = rows["USUBJID"].map(pd.Series(start.to_numpy(), index=adsl["USUBJID"]))
     gap = (rows["ADT"] - origin).dt.days
     return set(rows.loc[gap.notna() & (gap >= 0) & (gap <= without.days), "USUBJID"])
@@ -84,7 +87,10 @@ def derive_param(param: Parameter, adsl: pd.DataFrame, adrs: pd.DataFrame,
         df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
             columns=CANDIDATE_COLUMNS)
         df = df.merge(window, on="USUBJID", how="inner")
-        return df[(df["ADT"] >= df["STARTDT"]) & (df["STOP"].isna() | (df["ADT"] <= df["STOP"]))]
+        within = df["ADT"] >= df["STARTDT"]
+        if param.censor_at:  # else STOP is all missing (and not even a date column: slow)
+            within &= df["STOP"].isna() | (df["ADT"] <= df["STOP"])
+        return df[within]
 
     events = candidates(param.events).sort_values(["USUBJID", "ADT", "ORDER"], kind="stable")
     first_event = events.drop_duplicates("USUBJID")

@@ -120,7 +120,9 @@ def _to_dataset(name: str, df: pd.DataFrame, order: list[str], specs: Specs, key
         if pd.api.types.is_datetime64_any_dtype(values):
             values = dates.sas_datetime(values) if var in DATETIMES else dates.sas_date(values)
             fmt = "DATETIME20." if var in DATETIMES else "DATE9."
-        data[var] = values.to_numpy()
+        # a Series, not its array: a frame made of object arrays turns text into pandas' str
+        # dtype, which make_dataset would only turn back
+        data[var] = values.reset_index(drop=True)
         origin = Origin("Predecessor", description=meta.predecessor) if meta.predecessor \
             else Origin("Derived")
         if name == "ADSL" and var in DM_VARIABLES:  # copied from DM as is
@@ -141,8 +143,8 @@ def _to_dataset(name: str, df: pd.DataFrame, order: list[str], specs: Specs, key
                            value_codelists=text.value_codelists,
                            value_methods=text.value_methods))
     spec = specs.dataset(name)
-    return make_dataset(name, label or spec.label, cols, pd.DataFrame(data), specs, keys=keys,
-                        dataset_class=spec.dataset_class, structure=structure,
+    return make_dataset(name, label or spec.label, cols, pd.DataFrame(data, copy=False), specs,
+                        keys=keys, dataset_class=spec.dataset_class, structure=structure,
                         standard="ADaMIG")
 
 

@@ -9,7 +9,9 @@ from typing import Any
 import pandas as pd
 
 from cdisc import dates
+from cdisc.distinct import on_distinct
 from cdisc.errors import InputError, SpecError
+from cdisc.text import text_column
 
 DOMAINS = ("DM", "EX", "AE", "LB", "PC", "PP", "CP", "RS", "DS", "PR", "CM", "MH")
 
@@ -87,7 +89,12 @@ def where_mask(df: pd.DataFrame, where: dict[str, Any], dataset: str) -> pd.Seri
 
 def to_date(dtc: pd.Series) -> pd.Series:
     """Complete ISO dates -> datetime64 (partial or missing -> NaT)."""
-    return dates.iso_to_date(dtc.astype(object).fillna(""))
+    return on_distinct(_date_of_text, dtc)
+
+
+def _date_of_text(dtc: pd.Series) -> pd.Series:
+    # only the date part matters: distinct date/times (a lab domain's) share far fewer dates
+    return dates.iso_to_date(text_column(dtc).str[:10])
 
 
 def by_subject(usubjid: pd.Series, values: pd.Series) -> pd.Series:

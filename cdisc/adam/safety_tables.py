@@ -43,21 +43,30 @@ def n_percent(n: int, total: int) -> str:
     return f"{n} ({100.0 * n / total:.1f})"
 
 
+def subject_numbers(records: pd.DataFrame, columns: list[tuple[str, pd.Index]]) -> list[int]:
+    """The number of subjects with at least one of the records, per column."""
+    subjects = set(records["USUBJID"])
+    return [len(subjects.intersection(ids)) for _, ids in columns]
+
+
 def subject_counts(records: pd.DataFrame, columns: list[tuple[str, pd.Index]]) -> list[str]:
     """Cells of one row: the subjects with at least one of the records, per column."""
-    subjects = set(records["USUBJID"])
-    return [n_percent(len(subjects.intersection(ids)), len(ids)) for _, ids in columns]
+    return [n_percent(n, len(ids))
+            for n, (_, ids) in zip(subject_numbers(records, columns), columns, strict=True)]
 
 
 def _header(columns: list[tuple[str, pd.Index]], suffix: str = "") -> list[str]:
     return [f"{label} (N={len(ids)}){suffix}" for label, ids in columns]
 
 
-def _selected(adae: pd.DataFrame, where: dict, min_grade: float | None) -> pd.DataFrame:
-    rows = adae[where_mask(adae, where, "ADAE")]
+def _selected(adae: pd.DataFrame, where: dict, min_grade: float | None,
+              columns: list[str]) -> pd.DataFrame:
+    """The columns a table needs of the records the filter (and minimum grade) selects; only
+    those columns, since ADAE has dozens and a table reads two or three."""
+    keep = where_mask(adae, where, "ADAE")
     if min_grade is not None:
-        rows = rows[rows["ATOXGRN"] >= min_grade]
-    return rows
+        keep &= adae["ATOXGRN"] >= min_grade
+    return adae.loc[keep, columns]
 
 
 def overview_tables(adsl: pd.DataFrame, adae: pd.DataFrame, spec: dict) -> list[Table]:
@@ -76,7 +85,8 @@ def overview_tables(adsl: pd.DataFrame, adae: pd.DataFrame, spec: dict) -> list[
             if line.get("subjects"):
                 records = adsl[where_mask(adsl, line["subjects"], "ADSL")]
             else:
-                records = _selected(adae, line.get("where") or {}, line.get("min_grade"))
+                records = _selected(adae, line.get("where") or {}, line.get("min_grade"),
+                                    ["USUBJID"])
             rows.append([str(line["label"]), *subject_counts(records, columns)])
         frame = pd.DataFrame(rows, columns=["Subjects with", *_header(columns)])
         suffix = "" if population == main else f"_{population.lower()}"
@@ -90,36 +100,56 @@ def _column_spec(spec: dict) -> tuple[str, str | None]:
     return str(column.get("variable", "TRT01A")), column.get("order")
 
 
-def _soc_order(records: pd.DataFrame, level: list[str]) -> list[tuple]:
-    """Groups by descending number of subjects, then alphabetically."""
-    counts = records.groupby(level, sort=False)["USUBJID"].nunique()
-    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    return [key if isinstance(key, tuple) else (key,) for key, _ in ranked]
+def _subjects_by(records: pd.DataFrame, by: list[str], columns: list[tuple[str, pd.Index]]
+                 ) -> dict[tuple, list[int]]:
+    """Per group of the records (by; groups with a missing key are left out), the number of
+    distinct subjects in each column: one pass instead of a filter per row of the table."""
+    pairs = records.drop_duplicates([*by, "USUBJID"])
+    member = pd.DataFrame({i: pairs["USUBJID"].isin(ids) for i, (_, ids) in enumerate(columns)},
+                          index=pairs.index, copy=False)
+    counts = member.groupby([pairs[b] for b in by]).sum()
+    keys = [key if isinstance(key, tuple) else (key,) for key in counts.index]
+    return dict(zip(keys, counts.to_numpy().tolist(), strict=True))
+
+
+def _ranked(counts: dict) -> list:
+    """Groups (group -> distinct subjects) by descending number of subjects, then
+    alphabetically."""
+    return [key for key, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def soc_pt_table(adae: pd.DataFrame, columns: list[tuple[str, pd.Index]], where: dict,
                  severe: float, name: str, title: str) -> Table:
     """Subjects with events by SOC and PT: per column any grade and grade >= severe."""
-    events = _selected(adae, where, None).copy()
+    events = _selected(adae, where, None, ["USUBJID", "AEBODSYS", "AEDECOD", "AETERM",
+                                           "ATOXGRN"])
     events["AEBODSYS"] = events["AEBODSYS"].replace("", NOT_CODED)
     events["AEDECOD"] = events["AEDECOD"].where(events["AEDECOD"] != "", events["AETERM"])
     high = events[events["ATOXGRN"] >= severe]
+    totals = [len(ids) for _, ids in columns]
 
-    def cells(part: pd.DataFrame, part_high: pd.DataFrame) -> list[str]:
+    def cells(any_n: list[int], high_n: list[int]) -> list[str]:
         out = []
-        for any_cell, high_cell in zip(subject_counts(part, columns),
-                                       subject_counts(part_high, columns), strict=True):
-            out += [any_cell, high_cell]
+        for n_any, n_high, total in zip(any_n, high_n, totals, strict=True):
+            out += [n_percent(n_any, total), n_percent(n_high, total)]
         return out
 
-    rows = [["Any event", "", *cells(events, high)]]
-    for (soc,) in _soc_order(events, ["AEBODSYS"]):
-        in_soc = events[events["AEBODSYS"] == soc]
-        rows.append([soc, "", *cells(in_soc, high[high["AEBODSYS"] == soc])])
-        for (pt,) in _soc_order(in_soc, ["AEDECOD"]):
-            rows.append(["", pt, *cells(in_soc[in_soc["AEDECOD"] == pt],
-                                        high[(high["AEBODSYS"] == soc) &
-                                             (high["AEDECOD"] == pt)])])
+    # the first row counts every selected record (also those with a missing SOC or PT)
+    rows = [["Any event", "", *cells(subject_numbers(events, columns),
+                                     subject_numbers(high, columns))]]
+    by_soc, by_pt = ["AEBODSYS"], ["AEBODSYS", "AEDECOD"]
+    any_soc, high_soc = (_subjects_by(e, by_soc, columns) for e in (events, high))
+    any_pt, high_pt = (_subjects_by(e, by_pt, columns) for e in (events, high))
+    none = [0] * len(columns)  # a group without severe events
+    # the order of the rows: subjects with any such event, whatever their column
+    soc_n = events.groupby(by_soc)["USUBJID"].nunique().to_dict()
+    pt_n: dict[str, dict[str, int]] = {}
+    for (soc, pt), n in events.groupby(by_pt)["USUBJID"].nunique().items():
+        pt_n.setdefault(soc, {})[pt] = n
+    for soc in _ranked(soc_n):
+        rows.append([soc, "", *cells(any_soc[(soc,)], high_soc.get((soc,), none))])
+        for pt in _ranked(pt_n.get(soc, {})):
+            rows.append(["", pt, *cells(any_pt[(soc, pt)], high_pt.get((soc, pt), none))])
     header = []
     for label, ids in columns:
         header += [f"{label} (N={len(ids)}) any grade",
@@ -132,7 +162,7 @@ def max_grade_table(adae: pd.DataFrame, columns: list[tuple[str, pd.Index]], whe
                     groups: list[str]) -> Table:
     """Per event group variable (CQzzNAM): subjects by their maximum grade, and any grade."""
     rows = []
-    events = _selected(adae, where, None)
+    events = _selected(adae, where, None, ["USUBJID", "ATOXGRN", *groups])
     for var in groups:
         in_group = events[events[var] != ""]
         name = str(in_group[var].iloc[0]) if not in_group.empty else var
