@@ -10,6 +10,7 @@ other tools wrote (version 8, several members) and the writer's test oracle.
 from __future__ import annotations
 
 import re
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,9 +47,25 @@ def _byte_lengths(values: pd.Series) -> pd.Series:
     return values.astype(str).str.encode("utf-8").str.len()
 
 
+# as_read_back of a Dataset's data while that frame lives: ADaM and the validation of the
+# same run both ask for it (a scan of every text column of millions of records). Keyed by
+# the frame's identity and checked by a weak reference; Dataset.data is never changed in place.
+_read_backs: dict[int, tuple[weakref.ref, tuple[str, ...], pd.DataFrame]] = {}
+
+
 def as_read_back(ds: Dataset) -> pd.DataFrame:
     """The data as read_xpt returns it after write_xpt: numbers float64, text without the
-    trailing blanks XPT pads with, "" for missing."""
+    trailing blanks XPT pads with, "" for missing. A shallow copy of the one computed per
+    frame, so a caller's changes stay its own (copy-on-write)."""
+    key, names = id(ds.data), tuple(f"{c.name}:{c.type}" for c in ds.columns)
+    hit = _read_backs.get(key)
+    if hit is None or hit[0]() is not ds.data or hit[1] != names:
+        ref = weakref.ref(ds.data, lambda _, k=key: _read_backs.pop(k, None))
+        hit = _read_backs[key] = (ref, names, _read_back(ds))
+    return hit[2].copy(deep=False)
+
+
+def _read_back(ds: Dataset) -> pd.DataFrame:
     changed = {}
     for col in ds.columns:
         series = ds.data[col.name]
