@@ -419,3 +419,17 @@ def test_encode_text_pads_cuts_and_adds_the_blank() -> None:
     assert list(table) == [b"ab   ", b"     ", b"a    ", b"caf\xc3\xa9", b"     "]
     with pytest.raises(ValueError, match="longer than the variable length 1"):
         encode_text(["ab"], 1)
+
+
+def test_read_back_is_computed_once_and_callers_changes_stay_their_own() -> None:
+    from cdisc.io.xpt import as_read_back
+
+    ds = dataset({"A": ["x ", "y", None], "N": [1, 2, 3]}, {"A": "Char", "N": "Num"})
+    first = as_read_back(ds)
+    assert first["A"].tolist() == ["x", "y", ""] and first["N"].dtype == "float64"
+    first["A"] = "changed"
+    first.loc[0, "N"] = -1.0
+    second = as_read_back(ds)
+    assert second["A"].tolist() == ["x", "y", ""] and second["N"].tolist() == [1.0, 2.0, 3.0]
+    ds.data = ds.data.assign(A=["z", "z", "z"])  # a new frame is read back anew
+    assert as_read_back(ds)["A"].tolist() == ["z", "z", "z"]
