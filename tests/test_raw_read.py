@@ -309,3 +309,14 @@ def test_large_file_shares_one_str_per_distinct_value(tmp_path: Path) -> None:
         assert df[col].dtype == object
         assert all(type(v) is str for v in values[:1000])
         assert len({id(v) for v in values}) == len(set(values)), col
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_bad_byte_is_named_with_its_line_after_a_byte_order_mark(tmp_path: Path,
+                                                                    bom: bytes) -> None:
+    path = tmp_path / "ae.csv"
+    path.write_bytes(bom + b"a,b\n1,caf\xe9\n2,x\n")
+    with pytest.raises(InputError) as caught:
+        read_raw(path)
+    assert caught.value.one_line() == "ae.csv: not UTF-8 text: byte 0xe9 at line 2 " \
+        "(re-export the file as UTF-8)"

@@ -6,6 +6,7 @@ the header not counted). Text stays text: no type guessing, no NA-string guessin
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import re
@@ -93,13 +94,15 @@ def _decode(path: Path, limit: int | None = None) -> str:
         line = data[:nul].count(b"\n") + 1
         raise InputError(f"NUL byte at line {line}: binary data or UTF-16 text, not a UTF-8 "
                          "CSV export", file=path.name)
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        return data.decode("utf-8-sig")
+        return data[bom:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        if limit is not None and exc.start >= len(data) - 4:
-            return data[: exc.start].decode("utf-8-sig")
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError(f"not UTF-8 text: byte 0x{data[exc.start]:02x} at line {line} "
+        at = bom + exc.start  # the decoder counts from after the byte-order mark
+        if limit is not None and at >= len(data) - 4:
+            return data[bom:at].decode("utf-8")
+        line = data[:at].count(b"\n") + 1
+        raise InputError(f"not UTF-8 text: byte 0x{data[at]:02x} at line {line} "
                          "(re-export the file as UTF-8)", file=path.name) from None
 
 
