@@ -19,7 +19,8 @@ from cdisc.datatypes import type_info
 from cdisc.define_vlm import (FINDINGS_CLASSES, ValueList, WhereClause, define_rules,
                               value_type)
 from cdisc.define_vlm import value_lists as value_lists_of
-from cdisc.io.xpt import XptPart, xpt_lengths
+from cdisc.column_codes import FrameCodes
+from cdisc.io.xpt import XptPart
 from cdisc.model import Column, Dataset, Origin, SponsorCodelist
 from cdisc.specs import Specs
 from cdisc.xmlsafe import parse_untrusted, safe_parser  # rules.py, define_html.py use it
@@ -146,9 +147,11 @@ def _variable_codelist(ds: Dataset, col: Column, roles: dict[str, str],
 
 def _codelists_used(datasets: list[Dataset], roles: dict[str, dict[str, str]],
                     value_lists: dict[str, list[ValueList]],
-                    dictionaries: tuple[Dictionary, ...]) -> dict[str, _CodeListUse]:
+                    dictionaries: tuple[Dictionary, ...],
+                    codes: dict[str, FrameCodes] | None = None) -> dict[str, _CodeListUse]:
     """Codelist C-code (or sponsor codelist OID) -> the union of values used by every
-    variable and value description bound to it."""
+    variable and value description bound to it. codes: each dataset's FrameCodes, when
+    kept."""
     used: dict[str, _CodeListUse] = {}
 
     def add(code: str | SponsorCodelist, values: pd.Series) -> None:
@@ -159,14 +162,15 @@ def _codelists_used(datasets: list[Dataset], roles: dict[str, dict[str, str]],
         used.setdefault(code, _CodeListUse(code, set())).values |= present
 
     for ds in datasets:
+        found = (codes or {}).get(ds.name) or FrameCodes(ds.data)
         for col in ds.columns:
             code = _variable_codelist(ds, col, roles[ds.name], dictionaries)
             if code:
-                add(code, ds.data[col.name])
+                add(code, found.distinct(col.name))
         for vl in value_lists.get(ds.name, []):
             for item in vl.items:
                 if item.codelist:
-                    add(item.codelist, item.values)
+                    add(item.codelist, item.occurring())
     # a CodeList needs at least one item: a variable with no values gets no CodeListRef
     return {code: use for code, use in used.items() if use.values or use.sponsor}
 
@@ -221,8 +225,13 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
     roles = {ds.name: _roles(ds, specs) for ds in datasets}
     providers = dict(study.providers)
     terms = _terms(specs)
-    value_lists = {ds.name: value_lists_of(ds, providers, terms) for ds in datasets}
-    used = _codelists_used(datasets, roles, value_lists, study.dictionaries)
+    # each column's distinct values, found once for all that depends on which values occur
+    codes = {ds.name: FrameCodes(ds.data) for ds in datasets}
+    value_lists = {}
+    for ds in datasets:
+        value_lists[ds.name] = value_lists_of(ds, providers, terms, codes[ds.name])
+        codes[ds.name].drop_codes()  # the rows' codes: only the value lists needed them
+    used = _codelists_used(datasets, roles, value_lists, study.dictionaries, codes)
     dictionaries = [d for d in study.dictionaries
                     if any(d.covers(ds.name, c.name) for ds in datasets for c in ds.columns)]
 
@@ -253,7 +262,7 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
             if key in attrs:
                 el.set(key, attrs[key])
     _documents(mdv, study.documents)
-    lengths = {ds.name: xpt_lengths(ds) for ds in datasets}
+    lengths = {ds.name: codes[ds.name].lengths(ds.columns) for ds in datasets}
     for ds in datasets:
         for vl in value_lists[ds.name]:
             _value_list(mdv, vl, roles[ds.name])
@@ -276,7 +285,10 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
             codelist = _variable_codelist(ds, col, roles[ds.name], study.dictionaries)
             dictionary = next((d for d in study.dictionaries if d.covers(ds.name, col.name)
                                and col.type == "Char"), None)  # a text dictionary
-            _item_def(mdv, ds, col, _TypeOf(col, ds.data[col.name], lengths[ds.name][col.name]),
+            # the type follows from which values occur
+            values = codes[ds.name].cells(col.name) if col.type == "Char" else \
+                codes[ds.name].numbers(col.name)
+            _item_def(mdv, ds, col, _TypeOf(col, values, lengths[ds.name][col.name]),
                       specs, codelist if _key(codelist) in used else None, dictionary,
                       listed[ds.name].get(col.name),
                       comment_oid=comment_oids.get((ds.name, col.name)))
@@ -284,8 +296,8 @@ def build_define(datasets: list[Dataset], specs: Specs, study: StudyInfo, *,
         for vl in value_lists[ds.name]:
             for item in vl.items:
                 data_type, length, digits = value_type(item, lengths[ds.name][vl.variable])
-                _item_def(mdv, ds, item.column, _TypeOf(item.column, item.values, length or 1,
-                                                        (data_type, length, digits)),
+                _item_def(mdv, ds, item.column, _TypeOf(item.column, item.occurring(),
+                                                        length or 1, (data_type, length, digits)),
                           specs, item.codelist if _key(item.codelist) in used else None,
                           None, None, oid=item.oid, name=item.name, sas_name=None)
     for use in sorted(used.values(), key=lambda u: _codelist_oid(specs, u.sponsor or u.code)):

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.dates import ISO8601_DTC_REGEX, ISO8601_DURATION_REGEX
+from cdisc.column_codes import both_zeros, distinct_values, identity_codes, value_codes
 from cdisc.validate.core.codes import factorize as column_factorize
 from cdisc.specs import Specs, _placeholder_regex, load_specs
 from cdisc.validate.model import MAX_RECORDS, MAX_ROWS, Finding, Record
@@ -337,25 +338,40 @@ _MAPS = {  # expectation type -> judge(non-null values, kwargs) -> passes, per v
 }
 
 
-def _unexpected(kind: str, kwargs: dict, frame: pd.DataFrame) -> np.ndarray | None:
+def _unexpected(kind: str, kwargs: dict, frame: pd.DataFrame,
+                columns: _Columns | None = None) -> np.ndarray | None:
     """0-based positions of the rows failing one expectation (empty: it passes), or None when
-    it fails as a whole (a missing column, a wrong dtype, values it cannot compare)."""
+    it fails as a whole (a missing column, a wrong dtype, values it cannot compare).
+    columns: what is known of frame's columns (shared by the expectations of a suite)."""
+    columns = columns or _Columns(frame)
     none = np.zeros(0, dtype=np.int64)
     if kind == "expect_column_to_exist":
         return none if kwargs["column"] in frame.columns else None
     if kind == "expect_compound_columns_to_be_unique":
-        part = frame[list(kwargs["column_list"])]
-        kept = ~np.asarray(part.isna().all(axis=1), dtype=bool)
-        return np.flatnonzero(kept)[np.asarray(part[kept].duplicated(keep=False), dtype=bool)]
+        names = list(kwargs["column_list"])
+        part = frame[names]
+        key = columns.key(names)
+        kept = np.zeros(len(frame), dtype=bool)  # rows with a key value (GX ignores the rest)
+        for name in names:
+            kept |= columns.present(name)
+        if key is None:  # more combinations than int64 holds: as GX does it
+            return np.flatnonzero(kept)[np.asarray(part[kept].duplicated(keep=False),
+                                                   dtype=bool)]
+        return np.flatnonzero(kept)[np.asarray(pd.Series(key[kept]).duplicated(keep=False),
+                                               dtype=bool)]
     column = frame[kwargs["column"]]
-    present = np.asarray(column.notna(), dtype=bool)
-    if kind == "expect_column_values_to_not_be_null":
-        return np.flatnonzero(~present)
     if kind == "expect_column_values_to_be_in_type_list" \
             and column.dtype.type.__name__ != "object_":  # one verdict on the dtype
         return none if _dtype_in(column.dtype, kwargs["type_list"]) else None
     if kind in _ROW_WISE:
-        return np.flatnonzero(present & ~_row_wise_passes(kind, kwargs, column))
+        name = kwargs["column"]
+        if _row_wise_passes(kind, kwargs, column, (None, columns.distinct(name))).all():
+            return none  # every distinct value passes: no row fails
+        passes = _row_wise_passes(kind, kwargs, column, columns.codes(name))
+        return np.flatnonzero(columns.present(name) & ~passes)
+    present = columns.present(kwargs["column"])
+    if kind == "expect_column_values_to_not_be_null":
+        return np.flatnonzero(~present)
     values = column[present]
     return np.flatnonzero(present)[~_MAPS[kind](values, kwargs)]
 
@@ -364,26 +380,105 @@ def _unexpected(kind: str, kwargs: dict, frame: pd.DataFrame) -> np.ndarray | No
 _ROW_WISE = frozenset(_MAPS) - {"expect_column_values_to_be_unique"}
 
 
-def _row_wise_passes(kind: str, kwargs: dict, column: pd.Series) -> np.ndarray:
-    """Per row: its value passes (empty values pass; the caller leaves them out)."""
-    codes, uniques = column_factorize(column)
+class _Columns:
+    """What a suite's expectations read of a frame's columns, found once per column: its
+    distinct values, codes per row of them, which values are present (not null).
+
+    A value expectation judges each value alone, so it is judged once per distinct value
+    and the verdicts are spread over the rows. Distinct means: equal str (an object column of
+    str only, read through the addresses of its cells first: shared str objects hash as
+    integers), the same float bits, the same object otherwise; never values that merely
+    compare equal (1, 1.0 and True are three values here, as GX judges them)."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self.frame = frame
+        self._distinct: dict[str, np.ndarray] = {}
+        self._codes: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._present: dict[str, np.ndarray] = {}
+        self._str_only: dict[str, bool] = {}
+
+    def distinct(self, name: str) -> np.ndarray:
+        """The column's distinct values (in no particular order: for whether all pass)."""
+        if name not in self._distinct:
+            column = self.frame[name]
+            found = None
+            if column.dtype == object or (column.dtype == np.float64
+                                          and not both_zeros(column.to_numpy())):
+                found = distinct_values(column)  # kept for the package's frozen tables
+            self._str_only[name] = found is not None and column.dtype == object
+            self._distinct[name] = self.codes(name)[1] if found is None else found
+        return self._distinct[name]
+
+    def codes(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(codes per row, the distinct value of each code)."""
+        if name not in self._codes:
+            column = self.frame[name]
+            found = None
+            if column.dtype == object:
+                found = value_codes(column)
+                self._str_only[name] = found is not None
+            found = found or identity_codes(column)  # objects, float bits
+            self._codes[name] = column_factorize(column) if found is None else \
+                (found.codes, column.to_numpy()[found.first])
+        return self._codes[name]
+
+    def present(self, name: str) -> np.ndarray:
+        """Per row: the value is not null."""
+        if name not in self._present:
+            if self._str_only.get(name):
+                self._present[name] = np.ones(len(self.frame), dtype=bool)
+            else:
+                self._present[name] = np.asarray(self.frame[name].notna(), dtype=bool)
+        return self._present[name]
+
+    def key(self, names: list[str]) -> np.ndarray | None:
+        """One int64 per row, equal exactly where the rows' values of names are equal (as
+        DataFrame.duplicated compares them: nulls equal each other); None when the
+        combinations overflow int64."""
+        key = np.zeros(len(self.frame), dtype=np.int64)
+        combinations = 1.0
+        for name in names:
+            column = self.frame[name]
+            if column.dtype == object:
+                self.codes(name)  # finds out whether it is str only
+            if self._str_only.get(name):
+                codes, uniques = self._codes[name]
+                count = len(uniques)
+            else:
+                codes, uniques = pd.factorize(column)  # as DataFrame.duplicated: nulls -1
+                codes, count = codes + 1, len(uniques) + 1
+            combinations *= count
+            if combinations >= 2.0**62:
+                return None
+            key = key * count + codes
+        return key
+
+
+def _row_wise_passes(kind: str, kwargs: dict, column: pd.Series,
+                     factorized: tuple[np.ndarray | None, np.ndarray] | None = None
+                     ) -> np.ndarray:
+    """Per row: its value passes (empty values pass; the caller leaves them out).
+    factorized: the column's (codes, distinct values), when known; with codes None, per
+    distinct value."""
+    codes, uniques = factorized if factorized is not None else column_factorize(column)
     distinct = pd.Series(uniques, dtype=column.dtype if column.dtype.kind != "O" else object)
     present = np.asarray(distinct.notna(), dtype=bool)
     passes = np.ones(len(distinct), dtype=bool)
     passes[present] = _MAPS[kind](distinct[present], kwargs)
-    return passes[codes]
+    return passes if codes is None else passes[codes]
 
 
 def native_findings(dataset: str, definition: dict, frame: pd.DataFrame,
                     keys: list[str] | None = None) -> list[Finding]:
     """The findings of a suite on frame, judged without GX but as GX judges (see above)."""
     findings = []
+    known = _Columns(frame)  # shared by the expectations
     for e in definition["expectations"]:
         kind, kwargs = e["type"], e["kwargs"]
         if kind not in MESSAGES:
             raise ValueError(f"the native engine does not know {kind}")
         try:
-            bad = _unexpected(kind, kwargs, frame)
+            bad = _unexpected(kind, kwargs, frame, known)
         except Exception:  # GX catches it too: the expectation fails, with no counts
             bad = None
         if bad is not None and len(bad) == 0:
