@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 import weakref
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from cdisc.column_codes import object_codes
 from cdisc.distinct import factorize, on_distinct
 from cdisc.errors import ConformanceError, InputError, OutputError
 from cdisc.model import Dataset
@@ -94,21 +96,77 @@ def _first_row(codes: np.ndarray, bad_distinct: np.ndarray) -> int:
     return int(np.flatnonzero(np.isin(codes, np.flatnonzero(bad_distinct)))[0])
 
 
-def xpt_lengths(ds: Dataset) -> dict[str, int]:
-    """Length each variable gets: char = longest value in bytes (at least 1), num = 8."""
+@dataclass(frozen=True)
+class TextCodes:
+    """A Char column as XPT writes it: each row's code into its distinct values, which are
+    str, "" for missing (text_column of the distinct values)."""
+
+    codes: np.ndarray
+    distinct: pd.Series
+
+    @cached_property
+    def ascii(self) -> bool:
+        """Every value is ASCII."""
+        return "".join(self.distinct.tolist()).isascii()
+
+    @cached_property
+    def byte_lengths(self) -> np.ndarray:
+        """The distinct values' lengths in UTF-8 bytes."""
+        if self.ascii:
+            return np.fromiter(map(len, self.distinct.tolist()), dtype=np.int64,
+                               count=len(self.distinct))
+        return _byte_lengths(self.distinct).to_numpy(dtype=np.int64)
+
+    def rows(self, start: int, stop: int) -> TextCodes:
+        """The codes of rows start..stop-1, renumbered over the values they use."""
+        codes = self.codes[start:stop]
+        used = np.bincount(codes, minlength=len(self.distinct)) > 0
+        renumber = np.cumsum(used) - 1
+        return TextCodes(renumber[codes], self.distinct[used].reset_index(drop=True))
+
+
+# below this share of distinct objects per row the column shares its str objects (as the
+# mapping writes it) and codes per object beat hashing the strings
+SHARED_OBJECTS = 1 / 8
+
+
+def text_codes(values: pd.Series) -> TextCodes:
+    """The codes of a Char column: per distinct object where the column shares its objects
+    (the addresses are hashed, not the strings), else per distinct value. Equal values under
+    two codes are written alike, so either is exact."""
+    if values.dtype == object:
+        cells = values.to_numpy()
+        found = object_codes(cells)
+        if len(found) <= SHARED_OBJECTS * len(cells):
+            distinct = pd.Series(cells[found.first], dtype=object)
+            return TextCodes(found.codes, text_column(distinct))
+    codes, distinct = factorize(values)
+    return TextCodes(codes, text_column(distinct.astype(object)))
+
+
+def dataset_text_codes(ds: Dataset) -> dict[str, TextCodes]:
+    """text_codes of every Char column of ds."""
+    return {c.name: text_codes(ds.data[c.name]) for c in ds.columns if c.type == "Char"}
+
+
+def xpt_lengths(ds: Dataset, text: dict[str, TextCodes] | None = None) -> dict[str, int]:
+    """Length each variable gets: char = longest value in bytes (at least 1), num = 8. text:
+    the dataset's text codes, when already known."""
     out = {}
     for col in ds.columns:
         if col.type == "Num":
             out[col.name] = 8
+        elif not len(ds.data):
+            out[col.name] = 1
         else:
-            values = ds.data[col.name]
-            out[col.name] = max(1, int(_byte_lengths(_distinct(values)).max())) if len(values) \
-                else 1
+            codes = text[col.name] if text is not None else text_codes(ds.data[col.name])
+            out[col.name] = max(1, int(codes.byte_lengths.max()))
     return out
 
 
-def check_xpt_conformance(ds: Dataset) -> None:
-    """Raise on anything XPT v5 / the FDA TCG forbids; the message names record and variable."""
+def check_xpt_conformance(ds: Dataset, text: dict[str, TextCodes] | None = None) -> None:
+    """Raise on anything XPT v5 / the FDA TCG forbids; the message names record and variable.
+    text: the dataset's text codes, when already known."""
     names = [c.name for c in ds.columns]
     if list(ds.data.columns) != names:
         raise OutputError(f"{ds.name}: data columns {list(ds.data.columns)} differ from the "
@@ -125,32 +183,25 @@ def check_xpt_conformance(ds: Dataset) -> None:
         if col.type != "Char":
             _check_numeric(ds, col.name)
             continue
-        _check_text(ds, col.name)
+        _check_text(ds, col.name,
+                    text[col.name] if text is not None else text_codes(ds.data[col.name]))
 
 
-def _distinct(values: pd.Series) -> pd.Series:
-    """The distinct values of a column as written: str, "" for missing (pd.unique hashes
-    faster than factorize)."""
-    return text_column(pd.Series(pd.unique(values.to_numpy(dtype=object)), dtype=object))
-
-
-def _check_text(ds: Dataset, name: str) -> None:
+def _check_text(ds: Dataset, name: str, text: TextCodes) -> None:
     """ASCII and at most 200 bytes, checked once per distinct value; the first offending row
     is named."""
-    distinct = _distinct(ds.data[name])
-    non_ascii = ~np.array([v.isascii() for v in distinct], dtype=bool)
-    too_long = (_byte_lengths(distinct) > MAX_CHAR_BYTES).to_numpy(dtype=bool)
-    if not (non_ascii.any() or too_long.any()):
-        return
-    codes, distinct = factorize(ds.data[name])
-    distinct = text_column(distinct)
-    non_ascii = ~np.array([v.isascii() for v in distinct], dtype=bool)
+    codes, distinct = text.codes, text.distinct
+    non_ascii = np.zeros(len(distinct), dtype=bool) if text.ascii else \
+        ~np.array([v.isascii() for v in distinct], dtype=bool)
     if non_ascii.any():
         row = _first_row(codes, non_ascii)
         raise ConformanceError(f"{ds.name}: non-ASCII text in {name} (FDA TCG: ASCII only)",
                                file=ds.name, row=row + 1, column=name,
                                value=distinct.iloc[codes[row]])
-    row = _first_row(codes, (_byte_lengths(distinct) > MAX_CHAR_BYTES).to_numpy(dtype=bool))
+    too_long = text.byte_lengths > MAX_CHAR_BYTES
+    if not too_long.any():
+        return
+    row = _first_row(codes, too_long)
     raise ConformanceError(f"{ds.name}: value longer than {MAX_CHAR_BYTES} bytes in {name}",
                            file=ds.name, row=row + 1, column=name,
                            value=distinct.iloc[codes[row]][:60] + "...")
@@ -187,14 +238,18 @@ def _check_label(dataset: str, what: str, label: str) -> None:
                                f"{MAX_LABEL} characters")
 
 
-def write_xpt(ds: Dataset, path: Path) -> None:
-    """Check, then write XPT v5 with labels, formats, exact char lengths and pinned stamps."""
-    check_xpt_conformance(ds)
-    lengths = xpt_lengths(ds)
+def write_xpt(ds: Dataset, path: Path, text: dict[str, TextCodes] | None = None) -> None:
+    """Check, then write XPT v5 with labels, formats, exact char lengths and pinned stamps.
+    text: the dataset's text codes, when already known."""
+    text = dataset_text_codes(ds) if text is None else text
+    check_xpt_conformance(ds, text)
+    lengths = xpt_lengths(ds, text)
     variables = [XptVariable(c.name, c.label, c.type, lengths[c.name], c.display_format)
                  for c in ds.columns]
+    encoded = {name: (codes.codes, codes.distinct) for name, codes in text.items()}
     try:
-        write_xpt_v5(path, ds.name, ds.label, variables, ds.data, stamp=FIXED_STAMP)
+        write_xpt_v5(path, ds.name, ds.label, variables, ds.data, stamp=FIXED_STAMP,
+                     text_codes=encoded)
     except Unwritable as exc:
         raise OutputError(f"cannot write XPT: {exc}", file=str(path)) from None
 
@@ -327,11 +382,12 @@ def part_ranges(ds: Dataset, max_rows: int) -> list[tuple[int, int]]:
 def write_xpt_split(ds: Dataset, path: Path, max_bytes: int) -> list[XptPart]:
     """Write ds to path; when the file is larger than max_bytes, also write numbered parts of at
     most max_bytes each into split/ beside it (the full file stays, as the TCG asks)."""
-    write_xpt(ds, path)
+    text = dataset_text_codes(ds)
+    write_xpt(ds, path, text)
     size = path.stat().st_size
     if size <= max_bytes or len(ds.data) < 2:
         return []
-    row_bytes = sum(xpt_lengths(ds).values())
+    row_bytes = sum(xpt_lengths(ds, text).values())
     data_bytes = -(-len(ds.data) * row_bytes // RECORD) * RECORD
     header = size - data_bytes
     # observations fill whole 80-byte records after the headers
@@ -351,7 +407,8 @@ def write_xpt_split(ds: Dataset, path: Path, max_bytes: int) -> list[XptPart]:
         data = ds.data.iloc[start:stop].reset_index(drop=True)
         target = path.parent / part.href
         write_xpt(Dataset(part.name, ds.label, ds.columns, data, ds.keys, ds.dataset_class,
-                          ds.structure, ds.standard), target)
+                          ds.structure, ds.standard), target,
+                  {name: codes.rows(start, stop) for name, codes in text.items()})
         if target.stat().st_size > max_bytes:  # the row-size arithmetic above went wrong
             raise OutputError(f"{part.name}: part is {target.stat().st_size} bytes, over the "
                               f"split size {max_bytes}", file=str(target))

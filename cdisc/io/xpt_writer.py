@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -231,6 +231,10 @@ def encode_text(distinct: Sequence[object], length: int, what: str = "value") ->
     return table
 
 
+# per character variable: each row's code (0..k-1) into its k distinct values
+CodedText = Mapping[str, tuple[np.ndarray, Sequence[object]]]
+
+
 def row_dtype(variables: Sequence[XptVariable]) -> np.dtype:
     """One observation: a field per variable in order, no gaps (itemsize = row length)."""
     offsets = np.cumsum([0] + [v.length for v in variables])
@@ -241,10 +245,15 @@ def row_dtype(variables: Sequence[XptVariable]) -> np.dtype:
 
 
 def observation_chunks(variables: Sequence[XptVariable], data: pd.DataFrame,
-                       chunk_rows: int) -> Iterator[np.ndarray]:
-    """The observations as structured arrays of at most chunk_rows rows."""
+                       chunk_rows: int, text_codes: CodedText | None = None
+                       ) -> Iterator[np.ndarray]:
+    """The observations as structured arrays of at most chunk_rows rows. text_codes: for some
+    character variables, each row's code into their distinct values (encoded once)."""
     dtype = row_dtype(variables)
     columns = [data[v.name] for v in variables]
+    text_codes = text_codes or {}
+    tables = {v.name: encode_text(text_codes[v.name][1], v.length, v.name)
+              for v in variables if v.name in text_codes}
     for start in range(0, len(data), chunk_rows):
         stop = min(start + chunk_rows, len(data))
         chunk = np.empty(stop - start, dtype=dtype)
@@ -252,6 +261,8 @@ def observation_chunks(variables: Sequence[XptVariable], data: pd.DataFrame,
             part = column.iloc[start:stop]
             if var.numeric:
                 chunk[f"v{i}"] = float_to_ibm(part.to_numpy(dtype=np.float64, na_value=np.nan))
+            elif var.name in tables:
+                chunk[f"v{i}"] = tables[var.name][text_codes[var.name][0][start:stop]]
             else:
                 # per chunk, so that memory stays bounded; repeated values are encoded once
                 codes, distinct = pd.factorize(part, use_na_sentinel=True)
@@ -261,21 +272,23 @@ def observation_chunks(variables: Sequence[XptVariable], data: pd.DataFrame,
 
 
 def _write_observations(fh: BinaryIO, variables: Sequence[XptVariable], data: pd.DataFrame,
-                        chunk_rows: int) -> None:
+                        chunk_rows: int, text_codes: CodedText | None) -> None:
     row_length = sum(v.length for v in variables)
     if not row_length:
         return  # no variables: no observation bytes at all
-    for chunk in observation_chunks(variables, data, chunk_rows):
+    for chunk in observation_chunks(variables, data, chunk_rows, text_codes):
         fh.write(memoryview(chunk.view(np.uint8)))
     fh.write(b" " * (-len(data) * row_length % RECORD))
 
 
 def write_xpt_v5(path: Path | str, name: str, label: str, variables: Sequence[XptVariable],
                  data: pd.DataFrame, *, stamp: bytes = FIXED_STAMP,
-                 chunk_rows: int | None = None) -> None:
+                 chunk_rows: int | None = None, text_codes: CodedText | None = None) -> None:
     """Write one dataset as an XPT v5 file: the columns of data named by variables, in the
     order of variables. Numbers: anything numpy takes as float64 (NaN, None, pd.NA are
     missing); text: str (None/NaN/pd.NA written as blanks, like ""), other objects as str().
+    text_codes: for some character variables, the rows' codes into their distinct values,
+    which are then written in place of the column's own values (each encoded once).
 
     No checks of the FDA's rules (ASCII, 200 bytes, names) here: cdisc.io.xpt does those;
     this refuses only what cannot be written at all. A partly written file is removed."""
@@ -294,7 +307,7 @@ def write_xpt_v5(path: Path | str, name: str, label: str, variables: Sequence[Xp
     try:
         with fh:
             fh.write(head)
-            _write_observations(fh, variables, data, chunk_rows)
+            _write_observations(fh, variables, data, chunk_rows, text_codes)
     except BaseException as exc:
         path.unlink(missing_ok=True)  # no partial file is left for a later step to take
         # OSError: disk full and the like; Unwritable: a value longer than its length
