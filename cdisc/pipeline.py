@@ -146,13 +146,15 @@ def write_tables(datasets: dict[str, Dataset], folder: Path, study: StudyInfo, s
 
 
 def write_reports(result: MappingResult, folder: Path) -> None:
-    result.rejects.to_csv(folder / "rejects.csv", index=False, lineterminator="\n")
-    result.issues.to_csv(folder / "data_issues.csv", index=False, lineterminator="\n")
-    result.reconciliation.to_csv(folder / "reconciliation.csv", index=False, lineterminator="\n")
-    trace = result.trace.copy()
+    from cdisc.io.csv_table import write_csv
+
+    write_csv(result.rejects, folder / "rejects.csv")
+    write_csv(result.issues, folder / "data_issues.csv")
+    write_csv(result.reconciliation, folder / "reconciliation.csv")
+    trace = result.trace.copy(deep=False)
     if "seq" in trace:
         trace["seq"] = trace["seq"].astype("Int64")
-    trace.to_csv(folder / "trace.csv", index=False, lineterminator="\n")
+    write_csv(trace, folder / "trace.csv")
 
 
 def map_raw(raw_dir: Path, mapping_dir: Path) -> tuple[Specs, StudyConfig, MappingResult]:
