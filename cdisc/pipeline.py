@@ -85,11 +85,21 @@ def data_cut_datetime(datasets: dict[str, Dataset]) -> str:
     for ds in datasets.values():
         for col in ds.columns:
             if col.name.endswith("DTC") and col.type == "Char":
-                values = ds.data[col.name].astype(str).str[:10]
-                values = values[values.str.fullmatch(r"\d{4}-\d{2}-\d{2}")]
-                if not values.empty:
-                    latest = max(latest, values.max())
+                latest = max(latest, _latest_date(ds.data[col.name]))
     return f"{latest or '1960-01-01'}T00:00:00"
+
+
+def _latest_date(values: pd.Series) -> str:
+    """The latest complete date (YYYY-MM-DD at the start) among the values, "" for none;
+    looked for among the distinct values."""
+    from cdisc.column_codes import distinct_values
+
+    distinct = distinct_values(values)
+    if distinct is None:
+        distinct = pd.unique(values.to_numpy(dtype=object))
+    dates = pd.Series(distinct, dtype=object).astype(str).str[:10]
+    dates = dates[dates.str.fullmatch(r"\d{4}-\d{2}-\d{2}")]
+    return "" if dates.empty else dates.max()
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,8 @@ import pandas as pd
 
 from cdisc.distinct import factorize
 
+# what makes csv quote a field (QUOTE_MINIMAL): the delimiter, the quote, a line break
+_NEEDS_QUOTES = re.compile('[,"\r\n]')
 # rows joined per write, so that memory stays bounded
 CHUNK_ROWS = 250_000
 
@@ -52,14 +55,18 @@ def _field_texts(values: pd.Series) -> tuple[np.ndarray, np.ndarray] | None:
         missing = distinct.isna().to_numpy()
         if not all(isinstance(v, str) for v in distinct[~missing]):
             return None  # numbers or other objects in a text column: pandas decides
-        texts = ["" if gap else _quoted(v) for v, gap in zip(distinct, missing, strict=True)]
-    elif pd.api.types.is_integer_dtype(values) and not isinstance(values.dtype,
-                                                                  pd.CategoricalDtype):
+        texts = distinct.where(~missing, "").astype(object).to_numpy()
+        if _NEEDS_QUOTES.search("".join(texts)):  # rare: csv quotes them one by one
+            texts = np.array([_quoted(v) for v in texts], dtype=object)
+        return codes, texts
+    if pd.api.types.is_integer_dtype(values) and not isinstance(values.dtype,
+                                                                pd.CategoricalDtype):
         codes, distinct = factorize(values)
-        texts = ["" if pd.isna(v) else str(int(v)) for v in distinct]
-    else:
-        return None
-    return codes, np.array(texts, dtype=object)
+        missing = distinct.isna().to_numpy()
+        texts = np.full(len(distinct), "", dtype=object)
+        texts[~missing] = distinct[~missing].astype("int64").astype(str).astype(object)
+        return codes, texts
+    return None
 
 
 def _quoted(value: str) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc.column_codes import object_codes
+from cdisc.column_codes import distinct_values, object_codes
 from cdisc.distinct import factorize, on_distinct
 from cdisc.errors import ConformanceError, InputError, OutputError
 from cdisc.model import Dataset
@@ -83,8 +83,10 @@ def _read_back(ds: Dataset) -> pd.DataFrame:
 
 def _plain_text(values: pd.Series) -> bool:
     """Object column of str without trailing blanks: already what read_xpt would return."""
-    return values.dtype == object and all(
-        isinstance(v, str) and not v.endswith(" ") for v in pd.unique(values))
+    if values.dtype != object:
+        return False
+    distinct = distinct_values(values)  # None: not str only
+    return distinct is not None and not any(v.endswith(" ") for v in distinct)
 
 
 def _rstripped_text(values: pd.Series) -> pd.Series:
