@@ -16,11 +16,16 @@ import pandas as pd
 
 from cdisc.validate.core import Check
 from cdisc.validate.core.catalogue import Rule
-from cdisc.validate.core.codes import combine, first_rows, object_ids
+from cdisc.validate.core.codes import (
+    combine_with_first, first_rows, freeze, frozen_identity, is_shared, kept, object_ids)
 from cdisc.validate.core.codes import factorize as column_factorize
 from cdisc.validate.model import MAX_RECORDS, MAX_ROWS, Finding, Record, RuleRun
 
 ROW = "__row"
+# frames with fewer rows have their elementwise leaves judged on every row
+DISTINCT_FROM_ROWS = 4096
+# cells of other datasets' columns looked up for joins and kept per dataset (8 bytes each)
+MAX_JOINED_CELLS = 8 * 2**20
 # operators that judge the presence of a column (or dataset), not its values
 PRESENCE_OPERATORS = {"exists", "not_exists"}
 GROUP_OPERATORS = {
@@ -240,7 +245,8 @@ def _merge(frame: pd.DataFrame, ds: DatasetInfo, match: dict, study: Study,
                          any(k.replace("--", other.domain, 1) == c for k in named)]]
     right = right.rename(columns={c: f"{other_name}.{c}" for c in other.frame.columns
                                         if c in wanted and c not in right_keys})
-    joined = _lookup_join(frame, right, left_keys, right_keys, other_name)
+    kept = _join_cache(ds, frame, other, left_keys, right_keys)
+    joined = _lookup_join(frame, right, left_keys, right_keys, other_name, kept)
     if joined is not None:
         return joined
     return frame.merge(right, how="inner", left_on=left_keys, right_on=right_keys,
@@ -248,29 +254,130 @@ def _merge(frame: pd.DataFrame, ds: DatasetInfo, match: dict, study: Study,
 
 
 def _lookup_join(frame: pd.DataFrame, right: pd.DataFrame, left_keys: list[str],
-                 right_keys: list[str], other_name: str) -> pd.DataFrame | None:
+                 right_keys: list[str], other_name: str,
+                 kept: dict | None = None) -> pd.DataFrame | None:
     """The inner merge pandas would make when each record of the other dataset has its own key
-    (DM by USUBJID): the other's columns looked up by position, the left columns kept as they
-    are (no copy), left order kept, a new 0..n-1 index. None when the other's keys repeat."""
-    if len(left_keys) != 1:
-        return None
-    right_key = right[right_keys[0]]
-    if right_key.duplicated().any():
-        return None
-    codes, distinct = column_factorize(frame[left_keys[0]])
-    position = pd.Index(right_key.to_numpy()).get_indexer(distinct)[codes]
-    found = position >= 0
-    left = frame if found.all() else frame.iloc[np.flatnonzero(found)]
-    position = position[found]
+    (DM by USUBJID, SV by USUBJID and VISIT): the other's columns looked up by position, the
+    left columns kept as they are (no copy), left order kept, a new 0..n-1 index. None when
+    the other's keys repeat (or, for several keys, hold missing values or another dtype).
+    `kept` (see _join_cache) holds the positions and looked-up columns of earlier joins of
+    the same records."""
+    if kept is not None and "position" in kept:
+        position, matched = kept["position"], kept["matched"]
+    else:
+        located = _key_positions(frame, right, left_keys, right_keys)
+        if located is None:
+            return None
+        found = located >= 0
+        # the left rows with a match (None: all of them) and their right rows, kept small
+        matched = None if found.all() else np.flatnonzero(found)
+        position = located[found].astype(np.int32 if len(right) < 2**31 else np.int64)
+        if kept is not None:
+            kept.update(position=position, matched=matched)
+    left = frame if matched is None else frame.iloc[matched]
+    # one key, as the lookup always did: columns typed as DataFrame.assign would type them;
+    # several keys, as the merge did: the other's dtypes
+    as_merge = len(left_keys) > 1
     added = {}
     for column in right.columns:
-        if column == right_keys[0] and column == left_keys[0]:
+        if any(column == r and column == k for k, r in zip(left_keys, right_keys, strict=True)):
             continue  # one key column, as pandas keeps it
         name = f"{column}.{other_name}" if column in frame.columns else column
-        added[name] = right[column].array.take(position)
-    out = left.assign(**added)
+        added[name] = _looked_up_column(right[column], position, left.index, kept, as_merge)
+    if set(added) & set(left.columns):  # assign replaces a column of that name
+        out = left.assign(**{name: column.array for name, column in added.items()})
+    else:  # side by side without copying (a lab domain has millions of rows)
+        out = pd.concat([left, *(c.rename(n) for n, c in added.items())], axis=1) \
+            if added else left.copy(deep=False)
     out.index = pd.RangeIndex(len(out))
     return out
+
+
+def _key_positions(frame: pd.DataFrame, right: pd.DataFrame, left_keys: list[str],
+                   right_keys: list[str]) -> np.ndarray | None:
+    """Per left row, the right row with the same key values (-1: none), worked out on the
+    left columns' distinct values; None when it is not the merge's answer to give (see
+    _lookup_join)."""
+    if len(left_keys) == 1:
+        right_key = right[right_keys[0]]
+        if right_key.duplicated().any():
+            return None
+        codes, distinct = column_factorize(frame[left_keys[0]])
+        return pd.Index(right_key.to_numpy()).get_indexer(distinct)[codes]
+    left_key = np.zeros(len(frame), dtype=np.int64)
+    right_key = np.zeros(len(right), dtype=np.int64)
+    matchable = np.ones(len(right), dtype=bool)
+    span = 1
+    for name, other in zip(left_keys, right_keys, strict=True):
+        values, theirs = frame[name], right[other]
+        if values.dtype != theirs.dtype or values.dtype.kind not in "Of" or \
+                theirs.isna().any():
+            return None
+        codes, distinct = column_factorize(values)
+        their_codes = pd.Index(distinct, dtype=values.dtype).get_indexer(theirs.to_numpy())
+        span *= len(distinct)
+        if span >= 2**62:
+            return None
+        matchable &= their_codes >= 0
+        left_key = left_key * len(distinct) + codes
+        right_key = right_key * len(distinct) + np.maximum(their_codes, 0)
+    rows = np.flatnonzero(matchable)
+    index = pd.Index(right_key[rows])
+    if not index.is_unique:
+        return None
+    position = index.get_indexer(left_key)
+    found = position >= 0
+    position[found] = rows[position[found]]
+    return position
+
+
+def _looked_up_column(values: pd.Series, position: np.ndarray, index: pd.Index,
+                      kept: dict | None, as_merge: bool = False) -> pd.Series:
+    """values at the positions, as a column of the joined frame (the dtype DataFrame.assign
+    would give it, or with as_merge the dtype of values); kept read-only when `kept` has room,
+    so later joins reuse it and its codes are shared like a dataset column's."""
+    source = frozen_identity(values) if kept is not None else None
+    if source is not None and source in kept["columns"]:  # type: ignore[index]
+        return kept["columns"][source]  # type: ignore[index]
+    if as_merge:
+        taken = pd.Series(values.array.take(position), index=index, dtype=values.dtype,
+                          copy=False)
+    else:
+        taken = _typed_take(values, position)
+    column = pd.DataFrame({"column": taken}, index=index)
+    if source is not None and kept["room"][0] >= len(column):  # type: ignore[index]
+        freeze(column)
+        kept["columns"][source] = column["column"]  # type: ignore[index]
+        kept["room"][0] -= len(column)  # type: ignore[index]
+    return column["column"]
+
+
+def _typed_take(values: pd.Series, position: np.ndarray) -> object:
+    """values.array.take(position). Text without missing values is taken from its str column
+    (the dtype DataFrame.assign infers for all of it, and so for any part of it) rather than
+    inferred again from the millions of cells taken."""
+    if len(position) and values.dtype == object and values.notna().all():
+        column = pd.DataFrame({"column": values.array})["column"]
+        if column.dtype != values.dtype:
+            return column.array.take(position)
+    return values.array.take(position)
+
+
+def _join_cache(ds: DatasetInfo, frame: pd.DataFrame, other: DatasetInfo,
+                left_keys: list[str], right_keys: list[str]) -> dict | None:
+    """Where joins of the dataset's own records with another dataset keep their work (DM is
+    joined to every dataset by a dozen rules); None when the frame's records are not the
+    dataset's own (its key columns are not the dataset's columns)."""
+    for name, other_name in zip(left_keys, right_keys, strict=True):
+        if name not in ds.frame.columns:
+            return None
+        own = frozen_identity(ds.frame[name])
+        if own is None or frozen_identity(frame[name]) != own or \
+                frozen_identity(other.frame[other_name]) is None:
+            return None
+    room = ds.cache.setdefault("joined cells", [MAX_JOINED_CELLS])  # shared by its joins
+    return ds.cache.setdefault(("join", other.name, tuple(left_keys), tuple(right_keys)),
+                               {"columns": {}, "room": room})
 
 
 def _key_text(values: pd.Series) -> pd.Series:
@@ -337,7 +444,7 @@ def _variable_metadata(ds: DatasetInfo) -> pd.DataFrame:
         "variable_size": sizes, "variable_data_type": types,
         "variable_format": [ds.formats.get(c, "") for c in columns],
         "variable_max_size": max_bytes,
-        "variable_has_empty_values": [bool(_empty(ds.frame[c]).any()) for c in columns],
+        "variable_has_empty_values": [_has_empty(ds.frame[c]) for c in columns],
         "dataset_name": ds.name})
 
 
@@ -347,18 +454,58 @@ def _max_bytes(series: pd.Series) -> int:
     if pd.api.types.is_numeric_dtype(series):
         return 8
     _, distinct = column_factorize(series)
-    return max((len(str(v).encode("utf-8")) for v in distinct
-                if v is not None and v == v), default=0)  # a missing value has no bytes
+    # a missing value has no bytes
+    return int(text_lengths(np.asarray(distinct, dtype=object), encoded=True).max(initial=0))
 
 
-def _empty(series: pd.Series) -> pd.Series:
-    """Missing values, judged on the distinct values (far fewer than rows)."""
+def _has_empty(series: pd.Series) -> bool:
+    """Whether any value is missing or blank text, judged on the distinct values (far fewer
+    than rows; each is some row's value)."""
     if pd.api.types.is_numeric_dtype(series):
-        return series.isna()
-    codes, distinct = column_factorize(series)
-    blank = np.array([v is None or v != v or str(v).strip() == "" for v in distinct],
-                     dtype=bool)
-    return pd.Series(blank[codes] if len(codes) else np.zeros(0, bool), index=series.index)
+        return bool(series.isna().any())
+    _, distinct = column_factorize(series)
+    return bool(blank_texts(np.asarray(distinct, dtype=object)).any())
+
+
+def _plain_texts(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(missing mask, the other values) of an object array holding only text and missing
+    values (None, NaN); None when it holds anything else."""
+    if pd.api.types.infer_dtype(values, skipna=True) not in ("string", "empty"):
+        return None
+    missing = np.asarray(pd.isna(values), dtype=bool)
+    return missing, values[~missing]
+
+
+def text_lengths(values: np.ndarray, encoded: bool = False) -> np.ndarray:
+    """len(str(v)) of each value (with `encoded`: of its UTF-8 bytes); 0 when missing (None
+    or NaN). Plain text is measured by builtins mapped over it, not a loop of ours."""
+    plain = _plain_texts(values)
+    if plain is None:
+        if encoded:
+            return np.fromiter((0 if v is None or v != v else len(str(v).encode("utf-8"))
+                                for v in values), np.int64, len(values))
+        return np.fromiter((0 if v is None or v != v else len(str(v)) for v in values),
+                           np.int64, len(values))
+    missing, texts = plain
+    measured = map(len, map(str.encode, texts)) if encoded else map(len, texts)
+    out = np.zeros(len(values), dtype=np.int64)
+    out[~missing] = np.fromiter(measured, np.int64, len(texts))
+    return out
+
+
+def blank_texts(values: np.ndarray) -> np.ndarray:
+    """Per value: missing (None, NaN) or text that is empty once stripped (str(v).strip())."""
+    plain = _plain_texts(values)
+    if plain is None:
+        return np.array([v is None or v != v or str(v).strip() == "" for v in values],
+                        dtype=bool)
+    missing, texts = plain
+    out = missing.copy()
+    # strip() removes exactly the characters isspace() accepts: stripped to "" is "" or
+    # all space
+    empty = np.fromiter(map(len, texts), np.int64, len(texts)) == 0
+    out[~missing] = empty | np.fromiter(map(str.isspace, texts), bool, len(texts))
+    return out
 
 
 def library_variable_frame(ds: DatasetInfo, study: Study) -> pd.DataFrame:
@@ -415,14 +562,15 @@ def domain_list_frame(study: Study) -> pd.DataFrame:
 # --- evaluation ------------------------------------------------------------------------------
 
 def evaluate(node: object, frame: pd.DataFrame, context: dict, prefix: str,
-             cache: dict | None = None) -> pd.Series:
+             cache: dict | None = None, leaves: _DistinctLeaves | None = None) -> pd.Series:
     """The condition tree on the frame. `cache`: leaf results of this dataset's own records,
-    shared by the rules (many rules ask the same question: non_empty USUBJID, ...)."""
+    shared by the rules (many rules ask the same question: non_empty USUBJID, ...). `leaves`:
+    judges each leaf on distinct values instead of every row (see _judge_on_distinct)."""
     from cdisc.validate.core.operators import OPERATORS, OperatorError
 
     if isinstance(node, dict):
         if "all" in node:
-            parts = [evaluate(c, frame, context, prefix, cache) for c in node["all"]]
+            parts = [evaluate(c, frame, context, prefix, cache, leaves) for c in node["all"]]
             return _reduce(parts, frame, np.logical_and)
         if "any" in node:
             # a branch about a variable the dataset does not have cannot hold; the rule is
@@ -430,14 +578,14 @@ def evaluate(node: object, frame: pd.DataFrame, context: dict, prefix: str,
             parts, missing = [], []
             for child in node["any"]:
                 try:
-                    parts.append(evaluate(child, frame, context, prefix, cache))
+                    parts.append(evaluate(child, frame, context, prefix, cache, leaves))
                 except Missing as why:
                     missing.append(str(why))
             if not parts:
                 raise Missing(", ".join(dict.fromkeys(missing)))
             return _reduce(parts, frame, np.logical_or)
         if "not" in node:
-            return ~evaluate(node["not"], frame, context, prefix, cache).astype(bool)
+            return ~evaluate(node["not"], frame, context, prefix, cache, leaves).astype(bool)
         name = node.get("operator")
         if name not in OPERATORS:
             raise NotExecutable(f"operator {name} is not implemented")
@@ -457,7 +605,7 @@ def evaluate(node: object, frame: pd.DataFrame, context: dict, prefix: str,
         if key is not None and key in cache:  # type: ignore[operator]
             return cache[key]  # type: ignore[index]
         try:
-            result = OPERATORS[name](frame, check)
+            result = leaves(name, check) if leaves is not None else OPERATORS[name](frame, check)
         except OperatorError as exc:
             raise NotExecutable(f"{name}: {exc}") from None
         out = pd.Series(np.asarray(result, dtype=bool), index=frame.index)
@@ -610,7 +758,9 @@ def judge(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo,
         # leaf results are shared across rules on the dataset's own records (no join)
         cache = ds.cache.setdefault("leaves", {}) if frame is ds.cache.get("rows") or (
             not rule.match and rule.rule_type == "Record Data") else None
-        mask = evaluate(rule.conditions, frame, context, ds.domain, cache)
+        # row-group leaves see every row; the others are still judged on distinct values
+        leaves = _DistinctLeaves(frame, None) if len(frame) > 1 else None
+        mask = evaluate(rule.conditions, frame, context, ds.domain, cache, leaves)
     except Missing as why:
         raise Skip(f"{ds.name} has no {why}") from None
     return mask.to_numpy(dtype=bool), frame
@@ -635,28 +785,137 @@ def _distinct_key_columns(rule: Rule, frame: pd.DataFrame, prefix: str) -> list[
 
 def _judge_on_distinct(rule: Rule, frame: pd.DataFrame, columns: list[str], context: dict,
                        prefix: str) -> np.ndarray:
-    """Judge one record per distinct combination of the columns read, spread back over the
-    records: each column keeps exactly its set of values, so "any value of the column"
+    """Judge each leaf once per distinct combination of the columns it reads, spread back over
+    the records: each column keeps exactly its set of values, so "any value of the column"
     comparisons are unchanged."""
     if not columns:
         mask = evaluate(rule.conditions, frame.iloc[:1], context, prefix)
         return np.repeat(mask.to_numpy(dtype=bool)[:1], len(frame))
-    parts = []
-    for column in columns:
-        values = frame[column]
-        if values.dtype == object and len(values) and isinstance(values.iloc[0],
-                                                                (list, tuple, set)):
-            column_codes, _ = pd.factorize(object_ids(values.to_numpy()))
-        else:
-            column_codes, _ = column_factorize(values)
-        parts.append(column_codes)
-    codes = combine(parts, len(frame))
-    first = first_rows(codes)
-    if len(first) == len(frame):
-        return evaluate(rule.conditions, frame, context, prefix).to_numpy(dtype=bool)
-    sub = frame.iloc[first]
-    judged = evaluate(rule.conditions, sub, context, prefix).to_numpy(dtype=bool)
+    leaves = _DistinctLeaves(frame, columns)
+    return evaluate(rule.conditions, frame, context, prefix, leaves=leaves).to_numpy(dtype=bool)
+
+
+class _DistinctLeaves:
+    """The leaves of a rule on one frame. An elementwise leaf is judged on one row per
+    distinct combination of the columns it reads; a leaf reading one column of a dataset is
+    judged once per run (its answer per distinct value is kept with the column). A presence
+    test that may look at any column is judged on the distinct combinations of all the rule's
+    `columns`; with `columns` None (a rule with row-group leaves) it and the row-group leaves
+    are judged on every row."""
+
+    def __init__(self, frame: pd.DataFrame, columns: list[str] | None):
+        self.frame = frame
+        self.columns = columns  # every column the rule reads, when all its leaves are elementwise
+        self.codes: dict[tuple[str, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+    def __call__(self, name: str, check: Check) -> np.ndarray:
+        from cdisc.validate.core.operators import COMPLEMENT_OF, OPERATORS
+
+        if name in COMPLEMENT_OF:  # is_incomplete_date: the answers of is_complete_date, negated
+            return ~self(COMPLEMENT_OF[name], check)
+        operator = OPERATORS[name]
+        if name in PRESENCE_OPERATORS and self._constant_presence(check):
+            # the same answer on every row
+            return np.repeat(self._judge(operator, check, self.frame, np.zeros(1, int)),
+                             len(self.frame))
+        read = () if name in PRESENCE_OPERATORS else self._read(check)
+        if not read or name not in _ELEMENTWISE or check.param("value_is_reference"):
+            return self._on_all_columns(operator, check)
+        if len(self.frame) < DISTINCT_FROM_ROWS:  # few rows: judging them costs less
+            return np.asarray(operator(self.frame, check), dtype=bool)
+        codes, first = self._grouping(read)
+        sub = self.frame[list(read)]
+
+        def judged(_: object = None) -> np.ndarray:
+            return self._judge(operator, check, sub, first)
+        key = _leaf_key(name, check) if len(read) == 1 else None
+        column = sub[read[0]]
+        if key is None or not isinstance(column, pd.Series) or _holds_lists(column):
+            return _spread(judged(), codes)
+        return _spread(kept(column.to_numpy(), key, judged), codes)
+
+    def _on_all_columns(self, operator: object, check: Check) -> np.ndarray:
+        """A leaf that may look at any column: on every row, or (an elementwise rule) on the
+        distinct combinations of all the rule's columns."""
+        if not self.columns:
+            return np.asarray(operator(self.frame, check), dtype=bool)  # type: ignore[operator]
+        codes, first = self._grouping(tuple(self.columns))
+        return _spread(self._judge(operator, check, self.frame, first), codes)
+
+    def _constant_presence(self, check: Check) -> bool:
+        """exists / not_exists of a column, or in a frame without operation results (whose
+        lists it would search): no row differs."""
+        return check.target in self.frame.columns or not any(
+            str(c).startswith("$") for c in self.frame.columns)
+
+    @staticmethod
+    def _judge(operator: object, check: Check, frame: pd.DataFrame,
+               first: np.ndarray) -> np.ndarray:
+        rows = frame if len(first) == len(frame) else frame.iloc[first]
+        return np.asarray(operator(rows, check), dtype=bool)  # type: ignore[operator]
+
+    def _read(self, check: Check) -> tuple[str, ...]:
+        """The frame's columns a leaf reads: its target and comparator(s) that name one (the
+        rule's columns, see _distinct_key_columns)."""
+        names: list[str] = []
+        for value in (check.target, check.comparator):
+            for n in value if isinstance(value, list) else [value]:
+                if isinstance(n, str) and n in self.frame.columns:
+                    names.append(n)
+        return tuple(dict.fromkeys(names))
+
+    def _grouping(self, columns: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """(code per row of its combination of the columns' values, first row of each)."""
+        if columns not in self.codes:
+            parts = {c: _distinct_codes(self.frame[c]) for c in columns}
+            # a column holding one value throughout (an operation's result) splits nothing
+            varying = [c for c, codes in parts.items() if len(codes) and codes.max() > 0]
+            if len(varying) > 1:
+                codes, first = combine_with_first([parts[c] for c in varying], len(self.frame))
+            elif varying:
+                codes = parts[varying[0]]
+                first = _first_rows_of(self.frame[varying[0]], codes)
+            else:
+                codes = np.zeros(len(self.frame), dtype=np.int8)
+                first = np.zeros(min(1, len(self.frame)), dtype=np.int64)
+            self.codes[columns] = (codes, first)
+        return self.codes[columns]
+
+
+def _spread(judged: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """judged[codes]: the answer per distinct combination given to its rows (one answer for
+    all rows needs no lookup)."""
+    if judged.all():
+        return np.ones(len(codes), dtype=bool)
+    if not judged.any():
+        return np.zeros(len(codes), dtype=bool)
     return judged[codes]
+
+
+def _holds_lists(values: pd.Series) -> bool:
+    return values.dtype == object and len(values) > 0 and isinstance(values.iloc[0],
+                                                                      (list, tuple, set))
+
+
+def _distinct_codes(values: pd.Series) -> np.ndarray:
+    """Codes of a column's values in order of first appearance; cells holding one list
+    object (an operation's result) group by identity, without hashing their contents, and so
+    does a column of one object broadcast to every row."""
+    array = values.to_numpy()
+    if _holds_lists(values):
+        return pd.factorize(object_ids(array))[0]
+    if array.dtype == object and len(array) and array[0] is array[-1] and not is_shared(array):
+        ids = object_ids(array)
+        if (ids == ids[0]).all():
+            return np.zeros(len(array), dtype=np.int8)
+    return column_factorize(values)[0]
+
+
+def _first_rows_of(values: pd.Series, codes: np.ndarray) -> np.ndarray:
+    """first_rows of a column's codes, kept with a dataset column like its codes."""
+    if _holds_lists(values):
+        return first_rows(codes)
+    return kept(values.to_numpy(), "first rows", lambda _: first_rows(codes))
 
 
 def _record_values(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo, hits: np.ndarray) -> list[str]:
@@ -665,10 +924,20 @@ def _record_values(rule: Rule, frame: pd.DataFrame, ds: DatasetInfo, hits: np.nd
     shown = [c for c in wanted if c in frame.columns and not c.startswith("$")]
     if not shown:
         return [""] * len(hits)
-    part = frame.iloc[hits][shown]
-    text = [part[c].map(_cell) for c in shown]
-    return [", ".join(f"{c}={t.iloc[i]}" for c, t in zip(shown, text, strict=True))
-            for i in range(len(hits))]
+    return _cells_text(frame, shown, hits)
+
+
+def _cells_text(frame: pd.DataFrame, names: list[str], rows: np.ndarray) -> list[str]:
+    """"A=1, B=x" for each of the rows (positions in frame), the named columns' cells."""
+    if len(set(names)) < len(names) or frame.columns[frame.columns.isin(names)].has_duplicates:
+        part = frame.iloc[rows][names]  # a name twice: as it always was shown
+        text = [part[c].map(_cell) for c in names]
+        return [", ".join(f"{c}={t.iloc[i]}" for c, t in zip(names, text, strict=True))
+                for i in range(len(rows))]
+    part = frame[names].iloc[rows]
+    text = [part[c].map(_cell).tolist() for c in names]
+    return [", ".join(f"{c}={t}" for c, t in zip(names, row, strict=True))
+            for row in zip(*text, strict=True)]
 
 
 def _cell(value: object) -> str:
@@ -683,10 +952,7 @@ def record_keys(ds: DatasetInfo, rows: np.ndarray) -> list[str]:
     keys = [k for k in ds.keys if k in ds.frame.columns and k not in ("STUDYID", "USUBJID")]
     if not keys:
         return [""] * len(rows)
-    part = ds.frame.iloc[rows - 1][keys]
-    text = [part[k].map(_cell) for k in keys]
-    return [", ".join(f"{k}={t.iloc[i]}" for k, t in zip(keys, text, strict=True))
-            for i in range(len(rows))]
+    return _cells_text(ds.frame, keys, rows - 1)
 
 
 def findings_of(rule: Rule, ds: DatasetInfo, frame: pd.DataFrame,
@@ -882,22 +1148,34 @@ def _distinct_long_frame(rule: Rule, ds: DatasetInfo) -> tuple[pd.DataFrame, dic
     else:
         meta = variable_metadata_frame(ds).drop(columns=[ROW]).set_index("variable_name")
         meta = meta.loc[columns].iloc[np.repeat(np.arange(len(columns)), counts)]
-    values = np.empty(sum(counts), dtype=object)
-    values[:] = [v for c in columns for v in distinct_values[c]]
+    values, lengths = _long_values(ds, columns, distinct_values)
     long = meta.reset_index(drop=rule.rule_type == "Value Check with Dataset Metadata")
     if "variable_name" not in long.columns:
         long.insert(0, "variable_name", pd.Series(np.repeat(np.asarray(columns, dtype=object),
                                                             counts)))
-    long.insert(1, "variable_value", pd.Series(values, dtype=object))  # as CORE: no str dtype
-    long["variable_value_length"] = np.fromiter(
-        (0 if v is None or v != v else len(str(v)) for v in values), np.int64, len(values))
+    long.insert(1, "variable_value", values)  # as CORE: no str dtype
+    long["variable_value_length"] = lengths
     long[ROW] = 0
     codes, start = {}, 0
     for column, count in zip(columns, counts, strict=True):
         codes[column] = (start, distinct_values[column])
         start += count
+    freeze(long)  # the value checks share its columns' codes and answers
     ds.cache[key] = (long, codes)
     return long, codes
+
+
+def _long_values(ds: DatasetInfo, columns: list[str],
+                 distinct_values: dict[str, np.ndarray]) -> tuple[pd.Series, np.ndarray]:
+    """Every column's distinct values one after the other (object dtype) and their text
+    lengths; built once per dataset: both kinds of value check share the column, and so the
+    answers kept about its values."""
+    if "long values" not in ds.cache:
+        values = np.empty(sum(len(distinct_values[c]) for c in columns), dtype=object)
+        values[:] = [v for c in columns for v in distinct_values[c]]
+        lengths = text_lengths(values)
+        ds.cache["long values"] = (pd.Series(values, dtype=object, copy=False), lengths)
+    return ds.cache["long values"]
 
 
 def _distinct_values(ds: DatasetInfo) -> dict[str, np.ndarray]:

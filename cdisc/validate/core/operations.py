@@ -31,7 +31,9 @@ an unsupported parameter) raises `OperationError`; the engine reports the rule n
 
 from __future__ import annotations
 
+import json
 import re
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .codes import on_distinct
+from .codes import combine_with_first, factorize, first_rows, frozen_identity, on_distinct
 from cdisc.text import stripped_text, text_column
 
 from .library import Library, LibraryError, is_supp, load_library
@@ -243,6 +245,14 @@ def _to_rows(
         raise OperationError(
             f"operation {params.get('operator')}: the dataset checked has no {missing} to join on"
         )
+    if len(keys) == 1 and table[value].dtype == object:
+        position = _looked_up(ctx.frame[frame_keys[0]], table[keys[0]])
+        if position is not None:
+            values = np.empty(len(position), dtype=object)
+            found = position >= 0
+            values[found] = table[value].to_numpy()[position[found]]
+            values[~found] = fill
+            return pd.Series(values, index=ctx.frame.index, dtype="object", name=params.get("id"))
     left = ctx.frame[frame_keys].copy()
     left.columns = keys
     left, right = _harmonise(left, table[keys + [value]], keys)
@@ -251,6 +261,26 @@ def _to_rows(
     unmatched = (merged["__match"] == "left_only").to_numpy()
     values[unmatched] = fill
     return pd.Series(values, index=ctx.frame.index, dtype="object", name=params.get("id"))
+
+
+def _looked_up(left: pd.Series, right: pd.Series) -> np.ndarray | None:
+    """Per left row the position of its key among right's keys (-1: none), as the left merge
+    of _to_rows pairs them after _harmonise, worked out on the left column's distinct values;
+    None when right's keys repeat or the dtypes are not plain (the merge then decides)."""
+    plain = (np.dtype(object), np.dtype("float64"), np.dtype("int64"))
+    if left.dtype not in plain or right.dtype not in plain:
+        return None
+    numbers = _is_number(left) and _is_number(right)
+    if numbers and left.dtype != right.dtype:
+        return None
+    codes, distinct = factorize(left)
+    keys = pd.Series(distinct, dtype=left.dtype)
+    if not numbers:
+        keys, right = _as_text(keys), _as_text(right)
+    index = pd.Index(right.to_numpy(), dtype=right.dtype)
+    if not index.is_unique:
+        return None
+    return index.get_indexer(keys.to_numpy())[codes]
 
 
 def _numeric_rows(series: pd.Series) -> pd.Series:
@@ -263,8 +293,14 @@ def _numeric_rows(series: pd.Series) -> pd.Series:
 
 def _unique(values: pd.Series) -> list:
     """Distinct values in order of appearance, without NaN/None ("" is kept)."""
-    kept = values[values.notna()]
-    return [v.decode() if isinstance(v, bytes) else v for v in pd.unique(kept.astype("object"))]
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "Oif":
+        # the distinct values of a dataset column are known (its codes are kept)
+        distinct = np.asarray(factorize(values)[1]).astype(object)
+        distinct = distinct[~np.asarray(pd.isna(distinct), dtype=bool)]
+    else:
+        kept = values[values.notna()]
+        distinct = pd.unique(kept.astype("object"))
+    return [v.decode() if isinstance(v, bytes) else v for v in distinct]
 
 
 def _lib_names(variables) -> list[str]:
@@ -353,6 +389,13 @@ def op_distinct(ctx: OperationContext, params: dict):
     source = _source(ctx, params)
     target = _name(params)
     keys = _group(ctx, params, source) if params.get("group") else []
+    if keys and not params.get("value_is_reference"):
+
+        def per_group() -> pd.DataFrame:
+            data = _filtered(source, params)
+            return _distinct_per_group(data, keys, _column(data, target, params))
+        groups = _kept_groups(source, params, keys, per_group)
+        return _to_rows(ctx, params, groups, keys, "__values", None)
     data = _filtered(source, params)
     if params.get("value_is_reference"):
         values = _referenced_columns(ctx, data, target, params)
@@ -360,6 +403,47 @@ def op_distinct(ctx: OperationContext, params: dict):
         values = _column(data, target, params)
     if not keys:
         return _unique(values)
+    return _to_rows(ctx, params, _distinct_per_group(data, keys, values), keys, "__values",
+                    None)
+
+
+# per-group results over a dataset, kept while it lives (its columns read-only and the same
+# arrays): SV's visits per subject are asked for by a rule on every other dataset
+_KEPT_GROUPS: dict[tuple, tuple[Any, pd.DataFrame]] = {}
+MAX_KEPT_GROUPS = 64
+
+
+def _kept_groups(source: pd.DataFrame, params: dict, keys: list[str],
+                 compute: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    named = [*keys, params.get("name"), *(params.get("filter") or {})]
+    identities = [frozen_identity(source[c]) for c in dict.fromkeys(named)
+                  if isinstance(c, str) and c in source.columns]
+    if any(i is None for i in identities):
+        return compute()
+    what = json.dumps({k: v for k, v in params.items() if k != "id"}, sort_keys=True,
+                      default=str)
+    key = (id(source), what, tuple(keys), tuple(identities))
+    hit = _KEPT_GROUPS.get(key)
+    if hit is not None and hit[0]() is source:
+        return hit[1]
+    table = compute()
+    if len(_KEPT_GROUPS) >= MAX_KEPT_GROUPS:
+        _KEPT_GROUPS.clear()
+    _KEPT_GROUPS[key] = (weakref.ref(source), table)
+    return table
+
+
+def _distinct_per_group(data: pd.DataFrame, keys: list[str], values: pd.Series) -> pd.DataFrame:
+    """One row per group of `keys` (in order of first appearance): the group's distinct
+    non-missing values as a list, in order of first appearance."""
+    plain = (np.dtype(object), np.dtype("float64"), np.dtype("int64"))
+    # (a missing key, or no value at all: as pandas has it, its merge may refuse the dtypes)
+    if len(keys) == 1 and data[keys[0]].dtype in plain and values.dtype in plain and \
+            data[keys[0]].notna().all() and values.notna().any():
+        try:
+            return _distinct_per_key(data, keys[0], values)
+        except TypeError:  # unhashable values: as pandas has it
+            pass
     table = data[keys].copy()
     table["__value"] = values.to_numpy()
     groups = table[keys].drop_duplicates()
@@ -372,7 +456,24 @@ def op_distinct(ctx: OperationContext, params: dict):
     )
     groups = groups.merge(lists, on=keys, how="left")
     groups["__values"] = [v if isinstance(v, list) else [] for v in groups["__values"]]
-    return _to_rows(ctx, params, groups, keys, "__values", None)
+    return groups
+
+
+def _distinct_per_key(data: pd.DataFrame, key: str, values: pd.Series) -> pd.DataFrame:
+    """_distinct_per_group for one key, on the columns' codes: the first row of each key and
+    of each (key, value) pair, the pairs' values listed group by group."""
+    key_codes, _ = factorize(data[key])
+    groups = data[[key]].iloc[first_rows(key_codes)].reset_index(drop=True)
+    value_codes, distinct = factorize(values)
+    rows = np.flatnonzero(~np.asarray(pd.isna(distinct), dtype=bool)[value_codes])
+    _, first = combine_with_first([key_codes[rows], value_codes[rows]], len(rows))
+    pairs = rows[first]  # each (key, value) pair's first row, in row order
+    owner = key_codes[pairs]
+    items = values.to_numpy()[pairs[np.argsort(owner, kind="stable")]].tolist()
+    ends = np.cumsum(np.bincount(owner, minlength=len(groups))).tolist()
+    starts = [0, *ends[:-1]] if ends else []
+    groups["__values"] = [items[start:end] for start, end in zip(starts, ends, strict=True)]
+    return groups
 
 
 def _regex_keys(data: pd.DataFrame, keys: list[str], regex: str | None) -> pd.DataFrame:
@@ -443,7 +544,7 @@ def _extreme_date(ctx: OperationContext, params: dict, largest: bool):
     keys = _group(ctx, params, source)
     table = source[keys].copy()
     table["__text"] = text.to_numpy()
-    table["__date"] = parsed.to_numpy()
+    table["__date"] = parsed.array  # datetimes: no Timestamp object per record
     best = (
         table[table["__date"].notna()]
         .sort_values("__date", ascending=not largest, kind="stable")
@@ -513,10 +614,16 @@ def op_dy(ctx: OperationContext, params: dict) -> pd.Series:
     if "USUBJID" not in dm.columns or "RFSTDTC" not in dm.columns:
         raise OperationError("operation dy needs DM.USUBJID and DM.RFSTDTC")
     reference = dm.drop_duplicates("USUBJID").set_index("USUBJID")["RFSTDTC"]
-    start = _complete_dates(frame["USUBJID"].map(reference))
-    days = (_complete_dates(frame[target]) - start).dt.days
-    result = days.where(days < 0, days + 1).astype("float64")
-    return result.rename(params.get("id"))
+    # a record's day depends on its subject and its date only: worked out per distinct pair
+    subject_codes, subjects = factorize(frame["USUBJID"])
+    date_codes, dates = factorize(frame[target])
+    pairs, first = combine_with_first([subject_codes, date_codes], len(frame))
+    start = _complete_dates(pd.Series(subjects, dtype=object).map(reference))
+    end = _complete_dates(pd.Series(dates, dtype=dates.dtype))
+    days = (end.iloc[date_codes[first]].reset_index(drop=True) -
+            start.iloc[subject_codes[first]].reset_index(drop=True)).dt.days
+    per_pair = days.where(days < 0, days + 1).astype("float64").to_numpy()
+    return pd.Series(per_pair[pairs], index=frame.index, dtype="float64", name=params.get("id"))
 
 
 def op_domain_label(ctx: OperationContext, params: dict) -> str:

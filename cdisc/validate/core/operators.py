@@ -22,6 +22,7 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterable
+from itertools import chain, repeat
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -32,7 +33,8 @@ from dateutil.parser import isoparse
 
 from cdisc.validate.core import Check
 from cdisc.validate.core.codes import factorize as column_factorize
-from cdisc.validate.core.codes import combine, first_rows, object_ids
+from cdisc.validate.core.codes import (
+    combine, combine_with_first, first_rows, is_shared, kept, object_ids)
 
 __all__ = ["OPERATORS", "OperatorError", "comparand", "run"]
 
@@ -67,6 +69,7 @@ def run(name: str, frame: pd.DataFrame, check: Check) -> pd.Series:
 
 _COLLECTION = (list, tuple, set, frozenset)
 _SIZED = (str, dict) + _COLLECTION
+_HOLDERS = (dict,) + _COLLECTION
 
 
 def _result(frame: pd.DataFrame, values: Any) -> pd.Series:
@@ -80,6 +83,11 @@ def _constant(frame: pd.DataFrame, flag: bool) -> pd.Series:
 def _objects(values: Any, n: int | None = None) -> np.ndarray:
     """An object array of the values (a Series, an array, or a scalar broadcast to n rows)."""
     if isinstance(values, pd.Series):
+        array = values.to_numpy()
+        # a column without missing values is its own object array: no NaN to fill in (whether
+        # a dataset column has any is known after the first look)
+        if array.dtype == object and not kept(array, "missing", _any_missing):
+            return array
         return values.to_numpy(dtype=object, na_value=np.nan)
     if isinstance(values, np.ndarray):
         return values.astype(object, copy=False)
@@ -88,13 +96,14 @@ def _objects(values: Any, n: int | None = None) -> np.ndarray:
     return out
 
 
+def _any_missing(values: np.ndarray) -> bool:
+    return bool(pd.isna(values).any())
+
+
 def _fill(items: list, dtype: Any = object) -> np.ndarray:
     if dtype is not object:
         return np.array(items, dtype=dtype)
-    out = np.empty(len(items), dtype=object)
-    for i, item in enumerate(items):
-        out[i] = item
-    return out
+    return np.fromiter(items, dtype=object, count=len(items))  # cells may be lists: one each
 
 
 def _per_value(values: np.ndarray, func: Callable[[Any], Any], dtype: Any = object) -> np.ndarray:
@@ -132,13 +141,31 @@ def _blank(values: np.ndarray) -> np.ndarray:
         return np.isnan(values)
     if kind != "O":
         return np.asarray(pd.isna(values), dtype=bool)
+    if is_shared(values):  # a dataset column: judge its distinct values (codes are kept)
+        try:
+            codes, uniques = column_factorize(values)
+        except TypeError:  # unhashable cells
+            return _blank_cells(values)
+        return _blank_cells(np.asarray(uniques, dtype=object))[codes]
+    return _blank_cells(values)
+
+
+def _blank_cells(values: np.ndarray) -> np.ndarray:
+    """_blank of an object array."""
     out = np.asarray(pd.isna(values), dtype=bool)
     with np.errstate(all="ignore"):
         out |= np.asarray(values == "", dtype=bool)
     if pd.api.types.infer_dtype(values, skipna=True) in _PLAIN_KINDS:
         return out
-    lengths = _per_value(values, lambda v: len(v) if isinstance(v, _SIZED) else -1, dtype=float)
-    return out | (lengths == 0)
+    # an empty text is "" (above); an empty collection or dict is found among the few cells
+    # that hold one
+    holders = np.fromiter((isinstance(v, _HOLDERS) for v in values), dtype=bool,
+                          count=len(values))
+    if holders.any():
+        rows = np.flatnonzero(holders)
+        out[rows] |= np.fromiter((len(values[i]) == 0 for i in rows), dtype=bool,
+                                 count=len(rows))
+    return out
 
 
 def _blank_of(values: pd.Series) -> np.ndarray:
@@ -300,16 +327,32 @@ def _names(value: Any, what: str) -> list[str]:
 
 
 def _is_list_column(values: Any) -> bool:
-    """Every non-empty cell is a list/set (an operation result such as "$distinct_values")."""
+    """Every non-empty cell is a list/set (an operation result such as "$distinct_values").
+    A column of values is told by its first value; a column of lists is judged on its
+    distinct cell objects (an operation's rows share one list per group)."""
     if not isinstance(values, (pd.Series, np.ndarray)):
         return False
     cells = _objects(values)
     if cells.dtype.kind != "O" or len(cells) == 0:
         return False
-    present = cells[~np.asarray(pd.isna(cells), dtype=bool)]
-    if len(present) == 0 or not isinstance(present[0], _COLLECTION):
+    if not isinstance(_first_present(cells), _COLLECTION):
         return False
+    _, rows = _identity_codes(cells)
+    distinct = cells[rows]
+    present = distinct[~np.asarray(pd.isna(distinct), dtype=bool)]
     return all(isinstance(v, _COLLECTION) for v in present)
+
+
+def _first_present(cells: np.ndarray) -> Any:
+    """The first cell that is not missing (None when all are); usually the first cell."""
+    head = cells[:64]
+    missing = np.asarray(pd.isna(head), dtype=bool)
+    if missing.all():
+        head = cells
+        missing = np.asarray(pd.isna(head), dtype=bool)
+        if missing.all():
+            return None
+    return head[int(np.argmin(missing))]
 
 
 def _as_list(cell: Any) -> list:
@@ -330,26 +373,45 @@ def _identity_codes(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _in_cells(values: np.ndarray, cells: np.ndarray, fold: bool = False) -> np.ndarray:
     """Row-wise: the row's value is an item of the row's collection cell (an empty value never
-    is). Computed once per distinct cell object, with isin over the rows sharing it."""
-    out = np.zeros(len(values), dtype=bool)
+    is). The items of each distinct cell object and the rows' values are numbered together
+    (hash equality, as isin), so membership is one lookup of (cell, value) pairs."""
     if len(values) == 0:
-        return out
+        return np.zeros(0, dtype=bool)
     if fold:
         values = _per_value(values, _fold)
     present = ~_blank(values)
     codes, first = _identity_codes(cells)
-    if len(first) > 256 and len(first) * 4 > len(values):  # mostly distinct cells
-        for i, (value, cell) in enumerate(zip(values, cells, strict=True)):
-            items = [_fold(x) for x in _as_list(cell)] if fold else _as_list(cell)
-            out[i] = bool(present[i]) and _member(value, items)
-        return out
-    for code, row in enumerate(first):
-        items = _as_list(cells[row])
-        if fold:
-            items = [_fold(x) for x in items]
-        rows = codes == code
-        out[rows] = pd.Series(values[rows], dtype=object).isin(_hashable(items)).to_numpy()
-    return out & present
+    lists = [_as_list(cells[row]) for row in first]
+    if fold:
+        lists = [[_fold(x) for x in items] for items in lists]
+    flat = list(chain.from_iterable(lists))
+    try:
+        numbered = _numbered(_objects(values), flat)
+    except TypeError:  # list items count as tuples (as isin takes them)
+        try:
+            numbered = _numbered(_objects(values), _hashable(flat))
+        except TypeError:  # unhashable values: compare row by row
+            return _in_cells_by_row(values, cells, present, fold)
+    width = len(numbered) + 1  # a missing item (-1) pairs with no present value
+    owners = np.repeat(np.arange(len(lists), dtype=np.int64), [len(x) for x in lists])
+    pairs = owners * width + numbered[len(values):]
+    rows = codes.astype(np.int64) * width + numbered[:len(values)]
+    return pd.Series(rows).isin(pairs).to_numpy() & present
+
+
+def _numbered(values: np.ndarray, items: list) -> np.ndarray:
+    """Codes of the values then the items, numbered together (equal values, equal codes)."""
+    both = np.concatenate([values, np.fromiter(items, dtype=object, count=len(items))])
+    return pd.factorize(both)[0]
+
+
+def _in_cells_by_row(values: np.ndarray, cells: np.ndarray, present: np.ndarray,
+                     fold: bool) -> np.ndarray:
+    out = np.zeros(len(values), dtype=bool)
+    for i, (value, cell) in enumerate(zip(values, cells, strict=True)):
+        items = [_fold(x) for x in _as_list(cell)] if fold else _as_list(cell)
+        out[i] = bool(present[i]) and _member(value, items)
+    return out
 
 
 def _member(value: Any, items: list) -> bool:
@@ -393,8 +455,8 @@ def _key_codes(frame: pd.DataFrame, names: list[str], blank_as_missing: bool = F
         if not blank_as_missing:  # all empties alike ("" and NaN are one value)
             codes = np.where(blank, -1, codes)
         parts.append(codes)
-    # each column renumbered densely from 0 (blanks' -1 included), then paired
-    combined = combine([pd.factorize(codes)[0] for codes in parts], len(frame))
+    # blanks' -1 shifted to 0 (combine pairs non-negative codes), then paired
+    combined = combine([codes + 1 for codes in parts], len(frame))
     if blank_as_missing:
         combined[missing] = -1
     return combined
@@ -619,8 +681,30 @@ def empty(frame: pd.DataFrame, check: Check) -> pd.Series:
 
 def _regex_test(frame: pd.DataFrame, check: Check, test: Callable[[str], bool]) -> np.ndarray:
     """test(text) per row; a missing value (None/NaN) never matches nor fails to match."""
-    texts = _texts(_target(frame, check), len(frame))
-    return _per_value(texts, lambda v: isinstance(v, str) and bool(test(v)), dtype=bool)
+    return _per_text(_objects(_target(frame, check)), test)
+
+
+def _per_text(values: np.ndarray, test: Callable[[str], bool]) -> np.ndarray:
+    """test(text) per row of an object array, the value read as text (_text_of); computed
+    once per distinct value. False where the value has no text (missing, a collection)."""
+    def judged(value: Any) -> bool:
+        text = value if isinstance(value, str) else _text_of(value)
+        return isinstance(text, str) and bool(test(text))
+    if len(values) == 0:
+        return np.zeros(0, dtype=bool)
+    try:
+        codes, uniques = column_factorize(values)
+    except TypeError:  # unhashable cells (lists): no sharing possible
+        return _fill([judged(v) for v in values], bool)
+    uniques = np.asarray(uniques, dtype=object)
+    if pd.api.types.infer_dtype(uniques, skipna=True) != "string":
+        return _fill([judged(v) for v in uniques], bool)[codes]
+    # text and missing values only: the test mapped over the texts
+    present = ~np.asarray(pd.isna(uniques), dtype=bool)
+    out = np.zeros(len(uniques), dtype=bool)
+    out[present] = np.fromiter(map(test, uniques[present]), dtype=bool,
+                               count=int(present.sum()))
+    return out[codes]
 
 
 @_register("matches_regex")
@@ -980,8 +1064,6 @@ def _dtc_datetime(text: str, parts: list[str | None], zone: str | None) -> datet
 _NO_DATE = (False, -1, (0,) * 7, (0,) * 7)
 
 
-# a large lab domain has some 200,000 distinct date-times, read by many rules
-@lru_cache(maxsize=2**18)
 def _dtc_info(text: Any) -> tuple[bool, int, tuple[int, ...], tuple[int, ...]]:
     """(comparable, precision, keys truncated at each precision, UTC components) of one
     value. Keys are microseconds since 0001-01-01 UTC; key[p] resets everything below p."""
@@ -1001,26 +1083,157 @@ def _dtc_info(text: Any) -> tuple[bool, int, tuple[int, ...], tuple[int, ...]]:
     return True, _dtc_precision(parts), tuple(keys), fields
 
 
-def _dtc_table(values: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per row: comparable?, precision, the 7 truncated keys, the 7 UTC components."""
+class _DtcFacts:
+    """_dtc_info of every distinct text seen, kept for the run as arrays (a large lab domain
+    has some 200,000 distinct date-times, read by many rules): each text is parsed once and
+    looked up by a dict; row 0 is "not a date"."""
+
+    LIMIT = 2**19  # texts kept; beyond, start afresh (a long-lived process stays bounded)
+
+    def __init__(self) -> None:
+        self.row: dict[str, int] = {}
+        self.size = 1
+        self.usable = np.zeros(1024, dtype=bool)  # comparable, with a year at least
+        self.precision = np.full(1024, -1, dtype=np.int8)
+        self.keys = np.zeros((1024, 7), dtype=np.int64)
+        self.fields = np.zeros((1024, 7), dtype=np.int32)
+
+    def bound(self) -> None:
+        """Start afresh when too many texts are kept (between comparisons only: rows handed
+        out must stay valid while one comparison runs)."""
+        if len(self.row) > self.LIMIT:
+            self.__init__()  # type: ignore[misc]
+
+    def rows_of(self, values: np.ndarray) -> np.ndarray:
+        """The row of each value (the values are distinct)."""
+        rows = self._known_rows(values)
+        new = np.flatnonzero(rows < 0)
+        if len(new):
+            rows[new] = self._add([values[i] for i in new])
+        return rows
+
+    def _known_rows(self, values: np.ndarray) -> np.ndarray:
+        """The row of each value already kept, -1 for new text, 0 for any other value."""
+        get = self.row.get
+        values = np.asarray(values, dtype=object)
+        if pd.api.types.infer_dtype(values, skipna=True) == "string":
+            # text and missing values only: looked up by the dict's get mapped over them
+            present = ~np.asarray(pd.isna(values), dtype=bool)
+            rows = np.zeros(len(values), dtype=np.int64)
+            rows[present] = np.fromiter(map(get, values[present], repeat(-1)), dtype=np.int64,
+                                        count=int(present.sum()))
+            return rows
+        return np.fromiter((get(v, -1) if isinstance(v, str) else 0 for v in values),
+                           dtype=np.int64, count=len(values))
+
+    def _add(self, texts: list[str]) -> np.ndarray:
+        start, end = self.size, self.size + len(texts)
+        if end > len(self.usable):
+            self._grow(2 * end)
+        rows = np.arange(start, end)
+        plain = _plain_dtc(texts)
+        if plain is not None:
+            simple, usable, precision, keys, fields = plain
+            at = rows[simple]
+            self.usable[at], self.precision[at] = usable, precision
+            self.keys[at], self.fields[at] = keys, fields
+            other = [t for t, s in zip(texts, simple, strict=True) if not s]
+            rest = rows[~simple]
+        else:
+            other, rest = texts, rows
+        if other:
+            infos = [_dtc_info(t) for t in other]
+            self.usable[rest] = [i[0] and i[1] >= 0 for i in infos]
+            self.precision[rest] = [i[1] for i in infos]
+            self.keys[rest] = [i[2] for i in infos]
+            self.fields[rest] = [i[3] for i in infos]
+        self.size = end
+        self.row.update(zip(texts, range(start, end), strict=True))
+        return rows
+
+    def _grow(self, capacity: int) -> None:
+        for name in ("usable", "precision", "keys", "fields"):
+            old = getattr(self, name)
+            new = np.zeros((capacity, *old.shape[1:]), dtype=old.dtype)
+            new[:len(old)] = old
+            setattr(self, name, new)
+
+
+_DTC = _DtcFacts()
+
+# the date/times datasets hold by the million: YYYY, YYYY-MM, YYYY-MM-DD, then THH, :MM, :SS
+# (no zone, fraction or missing part); their facts are worked out with numpy
+_PLAIN_LENGTHS = (4, 7, 10, 13, 16, 19)
+_PLAIN_DIGITS = (0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18)
+_PLAIN_MARKS = {4: "-", 7: "-", 10: "T", 13: ":", 16: ":"}
+_MICROS = (86_400_000_000, 3_600_000_000, 60_000_000, 1_000_000)
+
+
+def _plain_dtc(texts: list[str]) -> tuple[np.ndarray, ...] | None:
+    """(plain?, usable, precision, keys, fields) of the plain texts among `texts`, the same
+    facts _dtc_info gives them (checked by tests); None when there are none."""
+    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+    simple = np.isin(lengths, _PLAIN_LENGTHS)
+    if not simple.any():
+        return None
+    chars = np.array([t for t, s in zip(texts, simple, strict=True) if s], dtype="<U19")
+    codes = chars.view(np.uint32).reshape(len(chars), 19).astype(np.int64)
+    size = lengths[simple]
+    digits = codes - ord("0")
+    ok = np.ones(len(chars), dtype=bool)
+    for i in _PLAIN_DIGITS:  # a digit wherever the text reaches
+        ok &= (size <= i) | ((digits[:, i] >= 0) & (digits[:, i] <= 9))
+    for i, mark in _PLAIN_MARKS.items():
+        ok &= (size <= i) | (codes[:, i] == ord(mark))
+    simple[np.flatnonzero(simple)[~ok]] = False  # the rest go the long way
+    digits, size = digits[ok], size[ok]
+
+    def number(at: int, default: int) -> np.ndarray:
+        value = digits[:, at] * 10 + digits[:, at + 1]
+        return np.where(size > at, value, default)
+    year = digits[:, 0] * 1000 + digits[:, 1] * 100 + digits[:, 2] * 10 + digits[:, 3]
+    month, day = number(5, 1), number(8, 1)
+    hour, minute, second = number(11, 0), number(14, 0), number(17, 0)
+    # the ISO pattern's ranges and a real calendar date (as isoparse), year 1 at least
+    first_day = (year - 1970).astype("datetime64[Y]").astype("datetime64[M]") + (month - 1)
+    month_days = ((first_day + 1).astype("datetime64[D]") -
+                  first_day.astype("datetime64[D]")).astype(np.int64)
+    valid = (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days) & \
+        (hour <= 23) & (minute <= 59) & (second <= 59)
+    precision = np.searchsorted(_PLAIN_LENGTHS, size).astype(np.int8)
+    date = np.where(valid, (np.maximum(year, 1) - 1970), 0).astype("datetime64[Y]")
+    start_of = {0: date.astype("datetime64[D]"),
+                1: (date.astype("datetime64[M]") + np.where(valid, month - 1, 0))
+                .astype("datetime64[D]")}
+    start_of[2] = start_of[1] + np.where(valid, day - 1, 0)
+    days = {k: (v - np.datetime64("0001-01-01", "D")).astype(np.int64) for k, v in start_of.items()}
+    keys = np.empty((len(size), 7), dtype=np.int64)
+    keys[:, 0], keys[:, 1] = days[0] * _MICROS[0], days[1] * _MICROS[0]
+    keys[:, 2] = days[2] * _MICROS[0]
+    keys[:, 3] = keys[:, 2] + hour * _MICROS[1]
+    keys[:, 4] = keys[:, 3] + minute * _MICROS[2]
+    keys[:, 5] = keys[:, 6] = keys[:, 4] + second * _MICROS[3]
+    fields = np.column_stack([year, month, day, hour, minute, second, np.zeros_like(year)])
+    keys[~valid], fields[~valid] = 0, 0
+    precision[~valid] = -1
+    return simple, valid, precision, keys, fields
+
+
+def _dtc_rows(values: Any, n: int) -> np.ndarray:
+    """Per row, its row in _DTC (computed per distinct value)."""
     if isinstance(values, (pd.Series, np.ndarray)):
         cells = _objects(values)
     else:
         text = str(values) if isinstance(values, (int, np.integer)) else values
-        cells = _objects(text, n)
+        cells = _objects(text, 1)
+        return np.repeat(_DTC.rows_of(cells), n)
     if n == 0:
-        return (np.zeros(0, bool), np.zeros(0, int), np.zeros((0, 7), np.int64),
-                np.zeros((0, 7), np.int64))
+        return np.zeros(0, dtype=np.int64)
     try:
-        codes, uniques = pd.factorize(cells, use_na_sentinel=False)
+        codes, uniques = column_factorize(cells)
     except TypeError:
         codes, uniques = np.arange(n), cells
-    infos = [_dtc_info(v) if isinstance(v, str) else _NO_DATE for v in uniques]
-    ok = np.array([i[0] for i in infos], dtype=bool)[codes]
-    precision = np.array([i[1] for i in infos], dtype=np.int64)[codes]
-    keys = np.array([i[2] for i in infos], dtype=np.int64).reshape(-1, 7)[codes]
-    fields = np.array([i[3] for i in infos], dtype=np.int64).reshape(-1, 7)[codes]
-    return ok, precision, keys, fields
+    return _DTC.rows_of(uniques)[codes]
 
 
 def _date_compare(frame: pd.DataFrame, check: Check, op: Callable) -> pd.Series:
@@ -1033,18 +1246,19 @@ def _date_compare(frame: pd.DataFrame, check: Check, op: Callable) -> pd.Series:
     component = check.param("date_component")
     if component is not None and component != "auto" and component not in _PARTS:
         raise OperatorError(f"unknown date_component {component!r}")
-    t_ok, t_prec, t_keys, t_fields = _dtc_table(_target(frame, check), n)
+    _DTC.bound()
+    t = _dtc_rows(_target(frame, check), n)
     other = comparand(frame, check)
     if isinstance(other, (list, dict, set, tuple)):
         raise OperatorError("a date comparator must be one value or a column")
-    c_ok, c_prec, c_keys, c_fields = _dtc_table(other, n)
-    ok = t_ok & c_ok & (t_prec >= 0) & (c_prec >= 0)
-    rows = np.arange(n)
+    c = _dtc_rows(other, n)
+    ok = _DTC.usable[t] & _DTC.usable[c]
     if component in _PARTS:
         i = _PARTS.index(component)
-        return _result(frame, op(t_fields[:, i], c_fields[:, i]) & ok)
+        return _result(frame, op(_DTC.fields[t, i], _DTC.fields[c, i]) & ok)
+    t_prec, c_prec = _DTC.precision[t], _DTC.precision[c]
     common = np.clip(np.minimum(t_prec, c_prec), 0, 6)
-    left, right = t_keys[rows, common], c_keys[rows, common]
+    left, right = _DTC.keys[t, common], _DTC.keys[c, common]
     if component == "auto":
         out = op(left, right)
     elif op is operator.eq:
@@ -1054,7 +1268,7 @@ def _date_compare(frame: pd.DataFrame, check: Check, op: Callable) -> pd.Series:
     else:
         out = op(left, right)
         refine = (left == right) & (t_prec > c_prec)
-        out = np.where(refine, op(t_keys[:, 6], c_keys[:, 6]), out)
+        out = np.where(refine, op(_DTC.keys[t, 6], _DTC.keys[c, 6]), out)
     return _result(frame, out & ok)
 
 
@@ -1111,7 +1325,31 @@ def is_complete_date(frame: pd.DataFrame, check: Check) -> pd.Series:
     """CORE: Python's datetime.fromisoformat accepts the text, i.e. at least a full
     YYYY-MM-DD calendar date (a time part is optional). Empty is not complete."""
     values = _objects(_target(frame, check))
-    return _result(frame, _per_value(values, _complete_date, dtype=bool))
+    if len(values) == 0:
+        return _result(frame, np.zeros(0, dtype=bool))
+    try:
+        codes, uniques = column_factorize(values)
+    except TypeError:  # unhashable cells (lists)
+        return _result(frame, _per_value(values, _complete_date, dtype=bool))
+    return _result(frame, _complete_flags(uniques)[codes])
+
+
+def _complete_flags(values: np.ndarray) -> np.ndarray:
+    """_complete_date of each value: a plain ISO text (see _plain_dtc) is complete when it is
+    a real date with at least a day (as fromisoformat has it, checked by tests); any other
+    text asks fromisoformat itself."""
+    out = np.zeros(len(values), dtype=bool)
+    rows = [i for i, v in enumerate(values) if isinstance(v, str)]
+    texts = [values[i] for i in rows]
+    plain = _plain_dtc(texts) if texts else None
+    simple = plain[0] if plain is not None else np.zeros(len(texts), dtype=bool)
+    if plain is not None:
+        _, usable, precision, _, _ = plain
+        out[np.asarray(rows)[simple]] = usable & (precision >= 2)
+    for i, is_plain in zip(rows, simple, strict=True):
+        if not is_plain:
+            out[i] = _complete_date(values[i])
+    return out
 
 
 @_register("invalid_date")
@@ -1390,8 +1628,8 @@ def _not_unique(frame: pd.DataFrame, check: Check) -> np.ndarray:
     names = _unique_set_columns(frame, check)
     keys = frame if check.param("regex") is None else _regex_keys(frame, names,
                                                                    check.param("regex"))
-    codes = _key_codes(keys, names)
-    return pd.Series(codes).duplicated(keep=False).to_numpy()
+    codes = _key_codes(keys, names)  # dense: a count per combination
+    return np.bincount(codes)[codes] > 1 if len(codes) else np.zeros(0, dtype=bool)
 
 
 @_register("is_unique_set")
@@ -1415,11 +1653,14 @@ def _many_to_one(key: np.ndarray, value: np.ndarray) -> np.ndarray:
     keyed = key >= 0
     if not keyed.any():
         return out
-    table = pd.DataFrame({"k": key[keyed], "v": np.where(value[keyed] >= 0, value[keyed],
-                                                         np.nan)})
-    by_key = table.groupby("k")["v"]
-    distinct = by_key.transform("nunique").to_numpy()
-    has_empty = table["v"].isna().groupby(table["k"]).transform("any").to_numpy()
+    k, v = key[keyed].astype(np.int64), value[keyed].astype(np.int64)
+    size = int(k.max()) + 1
+    populated = v >= 0
+    # the distinct (key, populated value) pairs, counted per key
+    width = int(v.max()) + 1 if populated.any() else 1
+    pairs = pd.unique(k[populated] * width + v[populated])
+    distinct = np.bincount(pairs // width, minlength=size)[k]
+    has_empty = np.bincount(k[~populated], minlength=size)[k] > 0
     out[keyed] = (distinct > 1) | ((distinct >= 1) & has_empty)
     return out
 
@@ -1428,7 +1669,11 @@ def _not_unique_relationship(frame: pd.DataFrame, check: Check) -> np.ndarray:
     target = _values_codes(_objects(_target(frame, check)))
     names = _names(check.comparator, "the comparator")
     other = _key_codes(frame, names, blank_as_missing=True)
-    return _many_to_one(target, other) | _many_to_one(other, target)
+    # a row's answer depends on its (target, comparator) pair and the set of pairs: worked
+    # out on the distinct pairs
+    pairs, first = combine_with_first([target + 1, other + 1], len(frame))
+    t, o = target[first], other[first]
+    return (_many_to_one(t, o) | _many_to_one(o, t))[pairs]
 
 
 @_register("is_not_unique_relationship")
@@ -1489,16 +1734,22 @@ def is_inconsistent_across_dataset(frame: pd.DataFrame, check: Check) -> pd.Seri
     values = _objects(_target(frame, check))
     if check.param("regex") is not None:
         values = _regex_normalised(values, check.param("regex"))
-    codes = _values_codes(values)
-    table = pd.DataFrame({"g": groups, "v": codes, "one": 1})
-    count = table.groupby(["g", "v"])["one"].transform("size").to_numpy()
-    top = pd.Series(count).groupby(groups).transform("max").to_numpy()
-    distinct = table.groupby("g")["v"].transform("nunique").to_numpy()
-    pairs = table.assign(c=count).drop_duplicates(["g", "v"])
-    pairs["top"] = pairs["c"] == pairs.groupby("g")["c"].transform("max")
-    tied = pairs.groupby("g")["top"].sum()
-    shared_top = pd.Series(groups).map(tied).to_numpy() > 1
-    return _result(frame, (distinct > 1) & (shared_top | (count < top)))
+    codes = _values_codes(values) + 1  # an empty value (-1) is a value of its own
+    if len(frame) == 0:
+        return _constant(frame, False)
+    # per (group, value) pair its number of rows; per group its values, top count, ties
+    width = int(codes.max()) + 1
+    pair_codes, pairs = pd.factorize(groups.astype(np.int64) * width + codes)
+    rows_per_pair = np.bincount(pair_codes)
+    pair_group = pairs // width
+    size = int(groups.max()) + 1
+    top = np.zeros(size, dtype=np.int64)
+    np.maximum.at(top, pair_group, rows_per_pair)
+    distinct = np.bincount(pair_group, minlength=size)
+    tied = np.bincount(pair_group[rows_per_pair == top[pair_group]], minlength=size)
+    count = rows_per_pair[pair_codes]
+    return _result(frame, (distinct[groups] > 1) &
+                   ((tied[groups] > 1) | (count < top[groups])))
 
 
 @_register("has_same_values")
@@ -1750,3 +2001,6 @@ COMPLEMENTS: dict[str, Operator] = {
     "does_not_have_next_corresponding_record": has_next_corresponding_record,
     "target_is_not_sorted_by": target_is_sorted_by}
 OPERATORS.update({name: _complement(of) for name, of in COMPLEMENTS.items()})
+# the name of the operator each complement negates
+COMPLEMENT_OF: dict[str, str] = {
+    name: next(n for n, f in OPERATORS.items() if f is of) for name, of in COMPLEMENTS.items()}

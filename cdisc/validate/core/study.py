@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cdisc.validate.core.codes import freeze
+from cdisc.validate.core.codes import factorize, freeze
 from cdisc.validate.core.engine import DatasetInfo, Study
 from cdisc.validate.package import Package, Table
 
@@ -16,7 +16,10 @@ RELATIONSHIP = {"RELREC", "RELSUB", "RELSPEC"}  # CO is special purpose (SDTMIG 
 
 def _domain(name: str, frame: pd.DataFrame) -> str:
     if "DOMAIN" in frame.columns and len(frame):
-        values = frame["DOMAIN"].astype(str)
+        values = frame["DOMAIN"]
+        if values.dtype == object:  # the first non-empty value is among the distinct ones
+            values = pd.Series(factorize(values)[1], dtype=object)
+        values = values.astype(str)
         first = values[values != ""]
         if len(first):
             return str(first.iloc[0])
