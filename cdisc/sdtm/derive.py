@@ -54,7 +54,8 @@ def derive_seq(df: pd.DataFrame, sort_by: list[str], n_keys: int | None = None) 
         order = df.sort_values(sort_by, kind="stable").index
     else:
         keys = sort_by[:n_keys]
-        order = df.sort_values(keys, kind="stable").index.to_numpy().copy()
+        # sorting the key columns alone: sorting df would copy every column of it
+        order = df[keys].sort_values(keys, kind="stable").index.to_numpy().copy()
         tied = df.duplicated(keys, keep=False).to_numpy()
         if tied.any():
             # tie groups are contiguous in key order: refill their slots in full order

@@ -189,6 +189,8 @@ class Engine:
                 values[extra] = series
                 origins[extra] = origins[var]
         self._query_required_missing(domain, block, frame, ds, values, usubjid)
+        if not any(registry.rule_phase(rule) == 2 for rule in block.variables.values()):
+            frame = _bookkeeping(frame)  # no phase-2 rule reads the joined raw columns
         return BlockOutput(block=block, frame=frame, values=values, origins=origins)
 
     def _query_inconsistent(self, domain: str, block: RecordBlock, frame: pd.DataFrame,
@@ -293,14 +295,13 @@ class Engine:
         raw = self.read_sources(raw_dir)
         outputs = self.map_all_blocks(raw)
         self.map_all_phase2(outputs)
-        tables = {d: pd.concat([self.block_table(d, o) for o in outs], ignore_index=True)
-                  for d, outs in outputs.items()}
-        # who collected each variable, on which form: before mark_mapped drops the values
+        # who collected each variable, on which form: before assemble_tables drops the values
         forms = {d: self._forms(outs) for d, outs in outputs.items()}
         self.providers = {d: self._providers(f) for d, f in forms.items()}
         self.pages = {d: self._crf_pages(f) for d, f in forms.items()}
         self.mark_mapped(outputs, raw)
-        del raw
+        del raw  # the raw forms are not held while the tables are assembled
+        tables = self.assemble_tables(outputs)
         origins = {d: _merge_origins(outs) for d, outs in outputs.items()}
         self.comments = {d: {v: str(r["comment"]).strip() for o in outs
                              for v, r in o.block.variables.items() if r.get("comment")}
@@ -321,6 +322,8 @@ class Engine:
             if supp is not None:
                 datasets[supp.name] = supp
         trace = pd.concat(traces, ignore_index=True) if traces else pd.DataFrame()
+        del traces
+        _trace_views(datasets, trace)
         return MappingResult(datasets, self.ledger.reject_table(), self.ledger.reconciliation(),
                              trace, self.ledger.issue_table(), empty)
 
@@ -328,8 +331,11 @@ class Engine:
         """Phase 1 of every domain in mapping order; DM first, its subjects bound the rest."""
         outputs: dict[str, list[BlockOutput]] = {}
         subjects: pd.Index | None = None
-        for dm in track(self.config.domains, "mapping SDTM", "domain", lambda m: m.domain):
+        domains = self.config.domains
+        for i, dm in enumerate(track(domains, "mapping SDTM", "domain", lambda m: m.domain)):
             outputs[dm.domain] = [self.map_block(dm.domain, b, raw, subjects) for b in dm.blocks]
+            _release_raw(raw, {a for later in domains[i + 1:] for b in later.blocks
+                               for a in (b.source, *b.join)})
             if dm.domain == "DM":
                 subjects = pd.Index(pd.concat([o.frame[SUBJ] for o in outputs["DM"]]))
                 if subjects.empty:
@@ -349,13 +355,22 @@ class Engine:
             for out in outputs[dm.domain]:
                 self.map_phase2(dm.domain, out, phase1)
 
+    def assemble_tables(self, outputs: dict[str, list[BlockOutput]]) -> dict[str, pd.DataFrame]:
+        """Domain -> the table of its blocks' records; each block's values are dropped once in
+        its domain's table, so they are not held twice."""
+        tables = {}
+        for d, outs in outputs.items():
+            tables[d] = pd.concat([self.block_table(d, o) for o in outs], ignore_index=True)
+            for o in outs:
+                o.values = {}
+        return tables
+
     def mark_mapped(self, outputs: dict[str, list[BlockOutput]],
                     raw: dict[str, pd.DataFrame]) -> None:
         """Record in the ledger every raw row that made a record (joined forms' rows too)."""
         for outs in outputs.values():  # from here on only the rows' bookkeeping is needed
             for o in outs:
-                o.frame = o.frame[[FILE_COL, ROW_COL, SUBJ]]
-                o.values = {}
+                o.frame = _bookkeeping(o.frame)
         for outs in outputs.values():
             for o in outs:
                 self.ledger.mark(o.block.source, o.frame[ROW_COL], "mapped")
@@ -378,7 +393,9 @@ class Engine:
         supp_specs = {q: spec for o in outputs for q, spec in o.block.supplemental.items()}
         supp_specs.update(self.move_overflow_text(domain, table, origins))
         supp = self.to_supp(domain, table, supp_specs, origins)
-        dataset, trace = self.to_dataset(domain, table, origins, methods)
+        # DM's table stays whole: the domains built after it read it
+        dataset, trace = self.to_dataset(domain, table, origins, methods,
+                                         consume=table is not dm_table)
         if dataset.data.empty:
             return None
         return dataset, trace, supp
@@ -518,7 +535,10 @@ class Engine:
             for spec in self.config.dictionaries.values())
 
     def to_dataset(self, domain: str, table: pd.DataFrame, origins: dict[str, str],
-                   methods: dict[str, str]) -> tuple[Dataset, pd.DataFrame]:
+                   methods: dict[str, str], consume: bool = False
+                   ) -> tuple[Dataset, pd.DataFrame]:
+        """The Dataset of a domain's table; with consume, the table's columns are deleted as
+        the dataset's are made (no second copy of a large domain)."""
         ds = self.specs.dataset(domain)
         providers = self.providers.get(domain, {})
         comments = {**self._built_in_comments(domain), **self.comments.get(domain, {})}
@@ -553,21 +573,78 @@ class Engine:
                                   value_domain=v.value_domain, comment=comments.get(v.name)))
         names = [c.name for c in columns]
         check_metadata(domain, columns, self.specs)
-        typed = typed_table(domain, columns, table)
-        table = typed.assign(**{FILE_COL: table[FILE_COL], ROW_COL: table[ROW_COL]})
-        table = table.sort_values(_record_order(ds, names, domain), kind="stable")
-        table = table.reset_index(drop=True)
+        table = sorted_typed_table(domain, columns, table if consume else table.copy(deep=False),
+                                   _record_order(ds, names, domain))
         seq = f"{domain}SEQ"
         trace = pd.DataFrame({"domain": domain, "USUBJID": table["USUBJID"],
                               "seq": table[seq] if seq in table else np.nan,
                               "source_file": table[FILE_COL], "source_row": table[ROW_COL]})
         data = table[names]
+        del table  # data holds its columns; the source file and row live on in the trace
         columns = _sponsor_test_codes(domain, ds, columns, data)
         dataset = Dataset(name=domain, label=ds.label, columns=columns, data=data,
                           keys=tuple(k for k in (*ds.keys, seq) if k in names),
                           dataset_class=ds.dataset_class, structure=ds.structure,
                           standard=ds.standard, trace=trace)
         return dataset, trace
+
+
+def sorted_typed_table(domain: str, columns: list[Column], table: pd.DataFrame,
+                       by: list[str]) -> pd.DataFrame:
+    """typed_table(domain, columns, table) plus the source file and row, stably sorted by
+    `by`, with a 0..n-1 index. Built one column at a time, each unsorted column deleted from
+    `table` (which is consumed) once its sorted copy exists: a large domain is not held twice.
+    Text cells of one value share one str object (see shared_in_order)."""
+    by_name = {c.name: c for c in columns}
+
+    def typed(name: str) -> pd.Series:
+        if name not in by_name:  # the source file and row
+            return table[name]
+        return typed_table(domain, [by_name[name]], table)[name]
+
+    keys = pd.DataFrame({k: typed(k) for k in by}, copy=False)
+    order = keys.reset_index(drop=True).sort_values(by, kind="stable").index.to_numpy()
+    del keys
+    out = {}
+    for name in [*by_name, FILE_COL, ROW_COL]:
+        values = typed(name)
+        del table[name]
+        out[name] = shared_in_order(values, order) if name in by_name and \
+            by_name[name].type == "Char" else values.take(order).reset_index(drop=True)
+    return pd.DataFrame(out, copy=False)
+
+
+def shared_in_order(values: pd.Series, order: np.ndarray) -> pd.Series:
+    """A text column's values at the positions `order` (0..n-1 index), one str object per
+    distinct value: derivations that fill a value per row (mask, where) make a new object per
+    cell, which for a lab domain of millions of records costs hundreds of megabytes."""
+    codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+    return pd.Series(distinct.astype(object)[codes[order]], name=values.name, dtype=object)
+
+
+def _bookkeeping(frame: pd.DataFrame) -> pd.DataFrame:
+    """The columns that follow a record back to its raw row; a copy, as a view could keep
+    every joined raw column alive."""
+    return frame[[FILE_COL, ROW_COL, SUBJ]].copy()
+
+
+def _release_raw(raw: dict[str, pd.DataFrame], needed: set[str]) -> None:
+    """Raw forms no block still to map reads keep only what mark_mapped needs (row, subject)."""
+    for alias, df in raw.items():
+        if alias not in needed and df.shape[1] > 2:
+            raw[alias] = df[[ROW_COL, SUBJ]].copy()
+
+
+def _trace_views(datasets: dict[str, Dataset], trace: pd.DataFrame) -> None:
+    """Each dataset's trace as its slice of the study's trace (concatenated in domain order):
+    a view, not a second copy of every record's source."""
+    start = 0
+    for ds in datasets.values():
+        if ds.trace is None:
+            continue
+        stop = start + len(ds.trace)
+        ds.trace = trace.iloc[start:stop].reset_index(drop=True)
+        start = stop
 
 
 def _sponsor_test_codes(domain: str, ds: DatasetSpec, columns: list[Column],
@@ -579,8 +656,9 @@ def _sponsor_test_codes(domain: str, ds: DatasetSpec, columns: list[Column],
     if ds.dataset_class.upper() not in ("FINDINGS", "FINDINGS ABOUT") or \
             code not in data or name not in data:
         return columns
-    pairs = pd.DataFrame({"code": text_column(data[code]), "name": text_column(data[name])})
-    pairs = pairs[pairs["code"] != ""].drop_duplicates()
+    pairs = pd.DataFrame({"code": text_column(data[code]), "name": text_column(data[name])},
+                         copy=False).drop_duplicates()  # first: filtering copies every row
+    pairs = pairs[pairs["code"] != ""]
     if pairs.empty or pairs["code"].duplicated().any():
         return columns
     items = tuple(sorted(zip(pairs["code"], pairs["name"], strict=True)))
