@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.build import check_metadata, typed_table
+from cdisc.column_codes import value_codes
 from cdisc.errors import InputError, SpecError
 from cdisc.io.raw import FILE_COL, ROW_COL, read_raw, source_label
 from cdisc.text import stripped_text, text_column
@@ -618,8 +619,13 @@ def shared_in_order(values: pd.Series, order: np.ndarray) -> pd.Series:
     """A text column's values at the positions `order` (0..n-1 index), one str object per
     distinct value: derivations that fill a value per row (mask, where) make a new object per
     cell, which for a lab domain of millions of records costs hundreds of megabytes."""
-    codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
-    return pd.Series(distinct.astype(object)[codes[order]], name=values.name, dtype=object)
+    found = value_codes(values) if values.dtype == object else None
+    if found is None:  # not str only
+        codes, distinct = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=False)
+        distinct = distinct.astype(object)
+    else:  # shared objects are told apart by address, the strings hashed once per object
+        codes, distinct = found.codes, values.to_numpy()[found.first]
+    return pd.Series(distinct[codes[order]], name=values.name, dtype=object)
 
 
 def _bookkeeping(frame: pd.DataFrame) -> pd.DataFrame:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from cdisc.column_codes import distinct_values
 from cdisc.text import text_column
 
 MAX_CHARS = 200
@@ -42,7 +43,10 @@ def split_long_values(values: pd.Series) -> tuple[pd.Series, list[pd.Series]]:
     """(the first part of each value, [second parts, third parts, ...]) for a text column;
     only values over 200 characters change (computed on the distinct long values)."""
     text = text_column(values)
-    long_values = [v for v in pd.unique(text.to_numpy()) if len(v) > MAX_CHARS]
+    distinct = distinct_values(text)
+    if distinct is None:  # not an object column
+        distinct = pd.unique(text.to_numpy())
+    long_values = [v for v in distinct if len(v) > MAX_CHARS]
     if not long_values:
         return values, []
     parts = {v: split_text(v) for v in long_values}
