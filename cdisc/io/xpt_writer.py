@@ -262,12 +262,15 @@ def observation_chunks(variables: Sequence[XptVariable], data: pd.DataFrame,
             if var.numeric:
                 chunk[f"v{i}"] = float_to_ibm(part.to_numpy(dtype=np.float64, na_value=np.nan))
             elif var.name in tables:
-                chunk[f"v{i}"] = tables[var.name][text_codes[var.name][0][start:stop]]
+                # take into the field: no intermediate array (wrap: code -1 is the last)
+                np.take(tables[var.name], text_codes[var.name][0][start:stop],
+                        out=chunk[f"v{i}"], mode="wrap")
             else:
                 # per chunk, so that memory stays bounded; repeated values are encoded once
                 codes, distinct = pd.factorize(part, use_na_sentinel=True)
                 table = encode_text(distinct, var.length, var.name)
-                chunk[f"v{i}"] = table[codes]  # code -1 (missing) takes the last: blank
+                # code -1 (missing) takes the last entry, the blank
+                np.take(table, codes, out=chunk[f"v{i}"], mode="wrap")
         yield chunk
 
 
