@@ -194,29 +194,13 @@ def value_lists(ds: Dataset, providers: dict[str, str],
         seen: set[str] = set()
         for g, (clause, rows) in enumerate(grouped.groups):
             values = ds.data[name].iloc[rows] if distinct is None else distinct[g]
-            recorded = (values.astype(str) != "").any() if col.type == "Char" else \
-                values.notna().any()
-            if not recorded:
-                continue  # nothing to describe
-            part = ".".join(_oid_part(v) for _, v in clause)
-            oid = f"{ds.name}.{name}.{part}"
-            while oid in seen:  # two values that differ only in punctuation
-                oid += "_"
-            seen.add(oid)
+            named = _described_by(ds, col, clause, values, seen)
+            if named is None:
+                continue
             label = grouped.label(col, clause, rows)
-            # one where clause per combination, shared by the variables it describes
-            where = WhereClause(f"WC.{ds.name}." + ".".join(
-                f"{variable}.{_oid_part(value)}" for variable, value in clause) +
-                "_" * (len(oid) - len(f"{ds.name}.{name}.{part}")), clause)
-            items.append(ValueItem(f"IT.{oid}", str(clause[0][1]) if col.name == "QVAL"
-                                   else name, label,
-                                   Column(name, label, col.type, col.display_format,
-                                          col.codelist,
-                                          grouped.origin(col, g, providers),
-                                          dict(col.value_methods).get(str(clause[0][1]),
-                                                                      col.method),
-                                          col.core, col.value_domain, col.comment),
-                                   ds.data[name], where, _codelist(col, clause, values, terms),
+            column = _item_column(col, clause, label, grouped.origin(col, g, providers))
+            items.append(ValueItem(named[0], _item_name(col, clause), label, column,
+                                   ds.data[name], named[1], _codelist(col, clause, values, terms),
                                    None if described is None else described[g], rows))
         if items:
             out.append(ValueList(f"VL.{ds.name}.{name}", ds.name, name, tuple(items),
@@ -412,33 +396,49 @@ def _value_lists_by_rows(ds: Dataset, rule: dict, providers: dict[str, str],
         seen: set[str] = set()
         for clause, rows in groups:
             values = ds.data.loc[rows, name]
-            recorded = (values.astype(str) != "").any() if col.type == "Char" else \
-                values.notna().any()
-            if not recorded:
-                continue  # nothing to describe
-            part = ".".join(_oid_part(v) for _, v in clause)
-            oid = f"{ds.name}.{name}.{part}"
-            while oid in seen:  # two values that differ only in punctuation
-                oid += "_"
-            seen.add(oid)
+            named = _described_by(ds, col, clause, values, seen)
+            if named is None:
+                continue
             label = _label(ds, col, clause, rows)
-            # one where clause per combination, shared by the variables it describes
-            where = WhereClause(f"WC.{ds.name}." + ".".join(
-                f"{variable}.{_oid_part(value)}" for variable, value in clause) +
-                "_" * (len(oid) - len(f"{ds.name}.{name}.{part}")), clause)
-            items.append(ValueItem(f"IT.{oid}", str(clause[0][1]) if col.name == "QVAL"
-                                   else name, label,
-                                   Column(name, label, col.type, col.display_format,
-                                          col.codelist,
-                                          _origin(ds, col, rows, providers),
-                                          dict(col.value_methods).get(str(clause[0][1]),
-                                                                      col.method),
-                                          col.core, col.value_domain, col.comment),
-                                   values, where, _codelist(col, clause, values, terms)))
+            column = _item_column(col, clause, label, _origin(ds, col, rows, providers))
+            items.append(ValueItem(named[0], _item_name(col, clause), label, column, values,
+                                   named[1], _codelist(col, clause, values, terms)))
         if items:
             out.append(ValueList(f"VL.{ds.name}.{name}", ds.name, name, tuple(items),
                                  col.method))
     return out
+
+
+def _described_by(ds: Dataset, col: Column, clause: tuple, values: pd.Series,
+                  seen: set[str]) -> tuple[str, WhereClause] | None:
+    """The ItemDef OID and where clause of one value description (None when its rows hold
+    nothing to describe); seen: the OIDs given so far, to keep them unique."""
+    recorded = (values.astype(str) != "").any() if col.type == "Char" else \
+        values.notna().any()
+    if not recorded:
+        return None
+    part = ".".join(_oid_part(v) for _, v in clause)
+    oid = f"{ds.name}.{col.name}.{part}"
+    while oid in seen:  # two values that differ only in punctuation
+        oid += "_"
+    seen.add(oid)
+    # one where clause per combination, shared by the variables it describes
+    where = WhereClause(f"WC.{ds.name}." + ".".join(
+        f"{variable}.{_oid_part(value)}" for variable, value in clause) +
+        "_" * (len(oid) - len(f"{ds.name}.{col.name}.{part}")), clause)
+    return f"IT.{oid}", where
+
+
+def _item_name(col: Column, clause: tuple) -> str:
+    """A SUPP-- QVAL description is named by its QNAM, any other by the variable."""
+    return str(clause[0][1]) if col.name == "QVAL" else col.name
+
+
+def _item_column(col: Column, clause: tuple, label: str, origin: Origin) -> Column:
+    """The variable as one value description has it: its label, origin and method."""
+    return Column(col.name, label, col.type, col.display_format, col.codelist, origin,
+                  dict(col.value_methods).get(str(clause[0][1]), col.method), col.core,
+                  col.value_domain, col.comment)
 
 
 def value_type(item: ValueItem, length: int) -> tuple[str, int | None, int | None]:

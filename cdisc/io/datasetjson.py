@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cdisc.column_codes import (Codes, FrameCodes, identity_codes, is_str_only, object_codes,
+                                 value_codes)
 from cdisc.datatypes import json_data_type
 from cdisc.errors import InputError
-from cdisc.column_codes import Codes, FrameCodes, identity_codes, is_str_only, object_codes, value_codes
-from cdisc.io.xpt import xpt_lengths
 from cdisc.model import Dataset
 from cdisc.text import text_column
 
