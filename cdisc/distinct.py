@@ -14,16 +14,42 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from cdisc.column_codes import SAMPLE, object_addresses, object_codes
+
 T = TypeVar("T")
 
 
 def factorize(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
     """(codes per row, distinct values as a Series with a 0..k-1 index); missing kept as a value."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    if values.dtype == object:
+        codes, uniques = factorize_objects(values.to_numpy())
+    else:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
     distinct = pd.Series(uniques)
     if values.dtype.kind not in "fiumbM":  # text stays plain Python objects, as the callers expect
         distinct = distinct.astype(object)
     return codes, distinct
+
+
+def factorize_objects(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """pd.factorize(cells, use_na_sentinel=False) of a 1-d object array. When cells share
+    objects (raw columns, values spread by take), the objects are told apart by address first
+    and only one cell per object is hashed as a value: integers hash much faster than str."""
+    if len(cells) < SHARED_MIN_ROWS or not _shares_objects(cells):
+        return pd.factorize(cells, use_na_sentinel=False)
+    identity = object_codes(cells)
+    codes, uniques = pd.factorize(cells[identity.first], use_na_sentinel=False)
+    return codes[identity.codes], uniques
+
+
+# below this many rows hashing the values at once is as fast as anything
+SHARED_MIN_ROWS = 4096
+
+
+def _shares_objects(cells: np.ndarray) -> bool:
+    """The leading cells repeat objects (at most half of them distinct objects)."""
+    sample = object_addresses(cells[:SAMPLE])
+    return len(pd.unique(sample)) * 2 <= len(sample)
 
 
 def spread(result: pd.Series, codes: np.ndarray, index: pd.Index) -> pd.Series:

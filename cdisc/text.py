@@ -8,9 +8,11 @@ one str object per value.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from cdisc.distinct import factorize, on_distinct
+from cdisc.column_codes import object_addresses
+from cdisc.distinct import SHARED_MIN_ROWS, factorize, on_distinct
 
 
 def is_text(values: pd.Series) -> bool:
@@ -54,3 +56,17 @@ def _as_text(values: pd.Series) -> pd.Series:
 
 def _as_stripped_text(values: pd.Series) -> pd.Series:
     return _as_text(values).str.strip().astype(object)
+
+
+def not_equal_text(values: pd.Series, text: str) -> pd.Series:
+    """values != text (bool, same index). An object column mostly holding one shared object
+    (the "" of no error) has that object compared once and the other cells one by one:
+    comparing addresses is much cheaper than comparing millions of str."""
+    cells = values.to_numpy()
+    if values.dtype != object or len(cells) < SHARED_MIN_ROWS:
+        return values != text
+    addresses = object_addresses(cells)
+    other = addresses != addresses[0]
+    out = np.full(len(cells), cells[0] != text, dtype=bool)
+    out[other] = cells[other] != text
+    return pd.Series(out, index=values.index, name=values.name)

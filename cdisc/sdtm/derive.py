@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc import dates
+from cdisc.column_codes import value_codes
 from cdisc.distinct import on_distinct, on_distinct_rows
 from cdisc.errors import SpecError
 from cdisc.text import text_column
@@ -54,9 +55,14 @@ def derive_seq(df: pd.DataFrame, sort_by: list[str], n_keys: int | None = None) 
         order = df.sort_values(sort_by, kind="stable").index
     else:
         keys = sort_by[:n_keys]
-        # sorting the key columns alone: sorting df would copy every column of it
-        order = df[keys].sort_values(keys, kind="stable").index.to_numpy().copy()
-        tied = df.duplicated(keys, keep=False).to_numpy()
+        found = sorted_positions(df, keys)
+        if found is None:
+            # sorting the key columns alone: sorting df would copy every column of it
+            order = df[keys].sort_values(keys, kind="stable").index.to_numpy().copy()
+            tied = df.duplicated(keys, keep=False).to_numpy()
+        else:
+            positions, tied = found
+            order = df.index.to_numpy()[positions]
         if tied.any():
             # tie groups are contiguous in key order: refill their slots in full order
             slots = np.flatnonzero(tied[df.index.get_indexer(order)])
@@ -64,6 +70,44 @@ def derive_seq(df: pd.DataFrame, sort_by: list[str], n_keys: int | None = None) 
     seq = pd.Series(1.0, index=order).groupby(df.loc[order, "USUBJID"].to_numpy(),
                                               sort=False).cumcount() + 1
     return seq.reindex(df.index).astype("float64")
+
+
+def sort_codes(values: pd.Series) -> np.ndarray | None:
+    """One integer per row, ordered as sort_values orders the values (equal values one
+    code, NaN last); None unless the column is float64 or object of str only."""
+    found = value_codes(values)
+    if found is None:
+        return None
+    rank = np.empty(len(found), dtype=np.int64)
+    rank[np.argsort(values.to_numpy()[found.first], kind="stable")] = np.arange(len(found))
+    return rank[found.codes]
+
+
+def sorted_positions(df: pd.DataFrame, by: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """(the row positions of df.sort_values(by, kind="stable"), whether each row ties
+    another on every column of by), from each column's sort codes: sorting one integer per
+    row instead of comparing str. None when a column is neither float64 nor str only."""
+    combined = np.zeros(len(df), dtype=np.int64)
+    size = 1
+    for name in by:
+        codes = sort_codes(df[name])
+        if codes is None:
+            return None
+        count = int(codes.max()) + 1 if len(codes) else 1  # codes 0..count-1, all used
+        if size * count >= 2 ** 62:  # renumbered in order, so the product stays in int64
+            _, combined = np.unique(combined, return_inverse=True)
+            size = int(combined.max()) + 1
+        combined = combined * count + codes
+        size *= count
+    positions = np.argsort(combined, kind="stable")
+    in_order = combined[positions]
+    same_as_next = np.zeros(len(df), dtype=bool)
+    np.equal(in_order[1:], in_order[:-1], out=same_as_next[:-1])
+    tied_in_order = same_as_next.copy()
+    tied_in_order[1:] |= same_as_next[:-1]
+    tied = np.empty(len(df), dtype=bool)
+    tied[positions] = tied_in_order
+    return positions, tied
 
 
 def derive_study_day(dtc: pd.Series, usubjid: pd.Series, rfstdtc: pd.Series) -> pd.Series:
@@ -91,6 +135,13 @@ def epoch_rules_text(rules: list[dict]) -> str:
         parts.append(f"{rule['epoch']}: {' '.join(bounds)}")
     return ("Epoch windows, by the record's start date (--STDTC, else --DTC; dates compared "
             "as days): " + "; ".join(parts) + ".")
+
+
+def _bound_variable(spec: object) -> object:
+    """The DM variable a window bound refers to (what _reference reads), else the bound."""
+    if isinstance(spec, dict):
+        return spec.get("reference")
+    return spec if isinstance(spec, str) else None
 
 
 def _reference(dm_dates: dict[str, pd.Series], spec: object) -> tuple[pd.Series, int]:
@@ -121,10 +172,13 @@ def _epoch(start_dtc: pd.Series, usubjid: pd.Series, dm: pd.DataFrame,
            rules: list[dict]) -> pd.Series:
     lo, hi = dates.iso_bounds(start_dtc)
     by_subject = dm.set_index("USUBJID")
+    # only the DM dates a window is bounded by (a missing one is _reference's error)
+    used = {_bound_variable(rule[bound]) for rule in rules
+            for bound in ("before", "from", "through", "after") if bound in rule}
     # reindex, not map: an empty DM still gives datetime NaT per record
     dm_dates = {c: pd.Series(dates.iso_to_date(by_subject[c]).dt.normalize()
                              .reindex(usubjid).to_numpy(), index=usubjid.index)
-                for c in dm.columns if c.endswith("DTC")}
+                for c in dm.columns if c.endswith("DTC") and c in used}
     epoch = pd.Series("", index=start_dtc.index, dtype=object)
     open_rows = lo.notna()
     for rule in rules:

@@ -19,7 +19,7 @@ from cdisc.build import check_metadata, typed_table
 from cdisc.column_codes import value_codes
 from cdisc.errors import InputError, SpecError
 from cdisc.io.raw import FILE_COL, ROW_COL, read_raw, source_label
-from cdisc.text import stripped_text, text_column
+from cdisc.text import not_equal_text, stripped_text, text_column
 from cdisc.model import Column, Dataset, Origin, SponsorCodelist
 from cdisc.progress import track
 from cdisc.sdtm import context, long_text, registry
@@ -224,7 +224,7 @@ class Engine:
                       rule: dict, result: context.Result, usubjid: pd.Series) -> None:
         """A value that could not be mapped as collected: the record keeps what the algorithm
         found reliable in it, and the raw value is listed as a data issue with its query."""
-        bad = result.errors != ""
+        bad = not_equal_text(result.errors, "")
         if not bad.any():
             return
         column = _source_column(block, rule) or var
@@ -604,7 +604,9 @@ def sorted_typed_table(domain: str, columns: list[Column], table: pd.DataFrame,
         return typed_table(domain, [by_name[name]], table)[name]
 
     keys = pd.DataFrame({k: typed(k) for k in by}, copy=False)
-    order = keys.reset_index(drop=True).sort_values(by, kind="stable").index.to_numpy()
+    found = derive.sorted_positions(keys, by)
+    order = keys.reset_index(drop=True).sort_values(by, kind="stable").index.to_numpy() \
+        if found is None else found[0]
     del keys
     out = {}
     for name in [*by_name, FILE_COL, ROW_COL]:

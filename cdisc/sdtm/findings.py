@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc.distinct import on_distinct
+from cdisc.distinct import factorize_objects, on_distinct, on_distinct_rows
 from cdisc.text import stripped_text, text_column
 from cdisc.sdtm.context import Context, Result, reasons
 from cdisc.specs import load_ctcae_grades, load_unit_conversions
@@ -77,8 +77,8 @@ def _conversion(ctx: Context, spec: dict) -> tuple[pd.Series, pd.Series, pd.Seri
     test = ctx.variable(spec.get("test", "LBTESTCD"))
     unit = ctx.variable(spec.get("unit", "LBORRESU"))
     # look up each distinct (test, unit) pair once
-    test_codes, tests = pd.factorize(test.astype(object).fillna(""))
-    unit_codes, units = pd.factorize(unit.astype(object).fillna(""))
+    test_codes, tests = factorize_objects(test.astype(object).fillna("").to_numpy())
+    unit_codes, units = factorize_objects(unit.astype(object).fillna("").to_numpy())
     pair_codes, pairs = pd.factorize(test_codes * len(units) + unit_codes)
     found = [table.get((str(tests[p // len(units)]), str(units[p % len(units)])))
              for p in pairs]
@@ -185,14 +185,34 @@ def apply_standard_text(ctx: Context, params: Any) -> Result:
     """Character result in the standard unit: '20.52', or '<0.1' for a censored result. A result
     that is not a number ('see comment') is kept as collected, and is an error to query."""
     std = _standard(ctx, params or {})
-    text = (std.operator + _number_text(std.converted, std.decimals)).where(
-        std.converted.notna(), "")
-    as_collected = on_distinct(_number_as_collected, std.collected)
-    same = (std.factor == 1) & std.converted.notna() & on_distinct(_plain_number, std.collected)
+    # once per distinct record of what the text depends on: a lab domain repeats each result;
+    # numbers compared by bit pattern, as 0.0 and -0.0 (and their text) differ
+    fields = pd.DataFrame({"operator": std.operator, "collected": std.collected,
+                           "errors": std.errors, "converted": _float_bits(std.converted),
+                           "decimals": _float_bits(std.decimals),
+                           "factor": _float_bits(std.factor)}, copy=False)
+    return Result(on_distinct_rows(_standard_text_of, fields), std.errors)
+
+
+def _float_bits(values: pd.Series) -> pd.Series:
+    """float64 values as their int64 bit patterns (_bits_float undoes it)."""
+    return pd.Series(values.to_numpy(dtype="float64").view(np.int64), index=values.index)
+
+
+def _bits_float(bits: pd.Series) -> pd.Series:
+    return pd.Series(bits.to_numpy(dtype=np.int64).view(np.float64), index=bits.index)
+
+
+def _standard_text_of(fields: pd.DataFrame) -> pd.Series:
+    """apply_standard_text's values from the Standard's fields (numbers as bit patterns)."""
+    converted, decimals = _bits_float(fields["converted"]), _bits_float(fields["decimals"])
+    factor, collected, errors = _bits_float(fields["factor"]), fields["collected"], fields["errors"]
+    text = (fields["operator"] + _number_text(converted, decimals)).where(converted.notna(), "")
+    as_collected = on_distinct(_number_as_collected, collected)
+    same = (factor == 1) & converted.notna() & on_distinct(_plain_number, collected)
     text = text.where(~same, as_collected)
-    not_number = std.errors == NOT_A_NUMBER
-    return Result(text.where(std.errors == "", "").where(~not_number, std.collected)
-                  .astype(object), std.errors)
+    not_number = errors == NOT_A_NUMBER
+    return text.where(errors == "", "").where(~not_number, collected).astype(object)
 
 
 def _number_as_collected(collected: pd.Series) -> pd.Series:
