@@ -13,7 +13,6 @@ import pandas as pd
 from cdisc import dates
 from cdisc.validate.core.catalogue import Rule
 from cdisc.validate.core.codes import factorize as column_factorize
-from cdisc.validate.core.codes import on_distinct
 from cdisc.validate.core.engine import Skip
 from cdisc.validate.model import MAX_RECORDS, MAX_ROWS, Finding, Record
 from cdisc.validate.package import Package
@@ -80,25 +79,53 @@ def exposure_within_reference(rule: Rule, pkg: Package) -> list[Finding]:
 def lb_nrind(rule: Rule, pkg: Package) -> list[Finding]:
     (lb,) = _need(pkg, "LB")
     _need_columns("LB", lb, "LBNRIND", "LBSTRESN", "LBSTNRLO", "LBSTNRHI")
-    value = pd.to_numeric(lb["LBSTRESN"], errors="coerce")
-    low = pd.to_numeric(lb["LBSTNRLO"], errors="coerce")
-    high = pd.to_numeric(lb["LBSTNRHI"], errors="coerce")
+    value = _numbers(lb["LBSTRESN"])
+    low = _numbers(lb["LBSTNRLO"])
+    high = _numbers(lb["LBSTNRHI"])
     # a censored result ('<0.1') has its range as text in LBSTNRC ('1.8-7.7', CG0180-CG0183)
-    text_range = on_distinct(_extract, lb.get("LBSTNRC", pd.Series("", index=lb.index)),
-                             r"^\s*(-?[0-9.]+)\s*-\s*(-?[0-9.]+)\s*$")
-    low = low.fillna(pd.to_numeric(text_range[0], errors="coerce"))
-    high = high.fillna(pd.to_numeric(text_range[1], errors="coerce"))
-    censored = on_distinct(_extract, lb.get("LBSTRESC", pd.Series("", index=lb.index)),
-                           r"^\s*(<=?|>=?)\s*([0-9]*\.?[0-9]+)\s*$")
-    op, limit = censored[0].fillna(""), pd.to_numeric(censored[1], errors="coerce")
-    below = value.isna() & (((op == "<") & (limit <= low)) | ((op == "<=") & (limit < low)))
-    above = value.isna() & (((op == ">") & (limit >= high)) | ((op == ">=") & (limit > high)))
-    bad = ((lb["LBNRIND"] == "LOW") & ~((value < low) | below)) | \
-        ((lb["LBNRIND"] == "HIGH") & ~((value > high) | above)) | \
-        ((lb["LBNRIND"] == "NORMAL") & ((value < low) | (value > high) | value.isna()))
-    return _finding(rule, "LB", "LBNRIND", bad, lb["LBNRIND"],
+    text_low, text_high = _parsed_per_row(lb.get("LBSTNRC", pd.Series("", index=lb.index)),
+                                          r"^\s*(-?[0-9.]+)\s*-\s*(-?[0-9.]+)\s*$")
+    low = np.where(np.isnan(low), text_low, low)
+    high = np.where(np.isnan(high), text_high, high)
+    op, limit = _parsed_per_row(lb.get("LBSTRESC", pd.Series("", index=lb.index)),
+                                r"^\s*(<=?|>=?)\s*([0-9]*\.?[0-9]+)\s*$", numeric_first=False)
+    with np.errstate(invalid="ignore"):  # NaN compares False, as in pandas
+        no_value = np.isnan(value)
+        below = no_value & (((op == "<") & (limit <= low)) | ((op == "<=") & (limit < low)))
+        above = no_value & (((op == ">") & (limit >= high)) | ((op == ">=") & (limit > high)))
+        indicator = lb["LBNRIND"]
+        bad = (_equals(indicator, "LOW") & ~((value < low) | below)) | \
+            (_equals(indicator, "HIGH") & ~((value > high) | above)) | \
+            (_equals(indicator, "NORMAL") & ((value < low) | (value > high) | no_value))
+    return _finding(rule, "LB", "LBNRIND", bad, indicator,
                     "LBNRIND inconsistent with LBSTRESN (or a censored LBSTRESC) and the "
                     "standard range")
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """pd.to_numeric(values, errors="coerce") as a float array (missing: NaN)."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    return numbers.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _equals(values: pd.Series, text: str) -> np.ndarray:
+    """values == text per row, compared once per distinct value."""
+    codes, uniques = column_factorize(values)
+    return np.fromiter((bool(u == text) for u in uniques), dtype=bool, count=len(uniques))[codes]
+
+
+def _parsed_per_row(values: pd.Series, pattern: str,
+                    numeric_first: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """The pattern's two groups of each row's text (rows that do not match: NaN), worked out
+    on the distinct values: the second group as a number, the first as a number too, or as
+    text ("" when no match) when not numeric_first."""
+    codes, uniques = column_factorize(values)
+    groups = _extract(pd.Series(uniques, dtype=values.dtype if values.dtype.kind != "O"
+                                else object), pattern)
+    second = _numbers(groups[1])
+    first = _numbers(groups[0]) if numeric_first else \
+        groups[0].fillna("").to_numpy(dtype=object)
+    return first[codes], second[codes]
 
 
 def _extract(values: pd.Series, pattern: str) -> pd.DataFrame:
@@ -194,19 +221,37 @@ def source_record_exists(rule: Rule, pkg: Package) -> list[Finding]:
             if target is None or seq not in target.columns:
                 bad |= rows
                 continue
-            known = set(zip(target["USUBJID"], pd.to_numeric(target[seq], errors="coerce"),
-                            strict=True))
-            pairs = zip(t.loc[rows, "USUBJID"], t.loc[rows, "SRCSEQ"].astype(float),
-                        strict=True)
-            found = pd.Series([p in known for p in pairs], index=t.index[rows], dtype=bool)
+            found = _pairs_known(t.loc[rows, "USUBJID"], t.loc[rows, "SRCSEQ"].astype(float),
+                                 target["USUBJID"], pd.to_numeric(target[seq], errors="coerce"))
             bad.loc[rows] = ~found
             if "SRCVAR" in t.columns:
                 var_missing = rows & (t["SRCVAR"].astype(str) != "") & \
                     ~t["SRCVAR"].isin(list(target.columns))
                 bad |= var_missing
-        out += _finding(rule, name, "SRCSEQ", bad, t["SRCDOM"].astype(str) + "." +
-                        t["SRCSEQ"].map(lambda v: "" if v != v else str(int(v))))
+        if bad.any():  # the values shown are made only for a finding
+            out += _finding(rule, name, "SRCSEQ", bad, t["SRCDOM"].astype(str) + "." +
+                            t["SRCSEQ"].map(lambda v: "" if v != v else str(int(v))))
     return out
+
+
+def _pairs_known(subjects: pd.Series, seqs: pd.Series, known_subjects: pd.Series,
+                 known_seqs: pd.Series) -> np.ndarray:
+    """Whether each (subject, seq) row is one of the known (subject, seq) pairs (seqs are
+    numbers, the query's never missing), by integer codes instead of a set of tuples."""
+    subject_codes, _ = pd.factorize(np.concatenate([subjects.to_numpy(dtype=object),
+                                                    known_subjects.to_numpy(dtype=object)]))
+    if (subject_codes < 0).any():  # a missing subject: equal only to itself, as tuples have it
+        known = set(zip(known_subjects, known_seqs, strict=True))
+        return np.fromiter((p in known for p in zip(subjects, seqs, strict=True)),
+                           dtype=bool, count=len(subjects))
+    seq_codes, seq_values = pd.factorize(np.concatenate([seqs.to_numpy(dtype=float),
+                                                         known_seqs.to_numpy(dtype=float)]))
+    # a missing seq (-1) equals no number; one past the last code keeps keys apart
+    key = subject_codes.astype(np.int64) * (len(seq_values) + 1) + seq_codes
+    key[seq_codes < 0] = -1
+    n = len(subjects)
+    known_keys = key[n:]
+    return np.isin(key[:n], known_keys[known_keys >= 0])
 
 
 ADSL_FROM_DM = ("SITEID", "AGE", "AGEU", "SEX", "RACE", "ETHNIC", "ARM", "ARMCD", "ACTARM",
@@ -257,9 +302,15 @@ def xpt_text_limits(rule: Rule, pkg: Package) -> list[Finding]:
 
 def _text_limits(rule: Rule, name: str, col: str, values: pd.Series) -> list[Finding]:
     """> 200 bytes and non-ASCII text, checked on the distinct values (far fewer than rows)."""
-    distinct = [str(v) for v in column_factorize(values)[1]]
-    long = {v for v in distinct if len(v) > 200 or len(v.encode("utf-8")) > 200}
-    foreign = {v for v in distinct if not v.isascii()}
+    long, foreign = set(), set()
+    for v in map(str, column_factorize(values)[1]):
+        if v.isascii():  # one byte a character
+            if len(v) > 200:
+                long.add(v)
+        else:
+            foreign.add(v)
+            if len(v) > 200 or len(v.encode("utf-8")) > 200:
+                long.add(v)
     out: list[Finding] = []
     if long:
         out += _finding(rule, name, col, values.isin(long), values,
@@ -316,12 +367,21 @@ def define_codelist_values(rule: Rule, pkg: Package) -> list[Finding]:
         df = pkg.get(name)
         if df is None or col not in df.columns:
             continue
-        outside = set(pd.unique(df[col].astype(str))) - allowed - {""}
+        codes, text = _distinct_text(df[col])
+        outside = set(text) - allowed - {""}
         if outside:
-            text = df[col].astype(str)
-            out += _finding(rule, name, col, text.isin(outside), text,
+            rows = pd.Series(text.to_numpy(dtype=object)[codes], dtype=object, copy=False)
+            out += _finding(rule, name, col, text.isin(outside).to_numpy()[codes], rows,
                             f"{col}: value not in its define.xml CodeList")
     return out
+
+
+def _distinct_text(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """(code per row, text of each distinct value): values.astype(str) is text[codes] (None
+    and NaN, one distinct value, are both missing text)."""
+    codes, uniques = column_factorize(values)
+    distinct = pd.Series(uniques, dtype=values.dtype if values.dtype.kind != "O" else object)
+    return codes, distinct.astype(str)
 
 
 CHECKS: dict[str, Callable[[Rule, Package], list[Finding]]] = {

@@ -111,6 +111,17 @@ def factorize(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return codes, uniques
 
 
+def known_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """What `factorize` has kept for this array (codes, distinct values), computing nothing;
+    None when it has kept nothing."""
+    if len(values) < CACHED_FROM_ROWS or values.ndim != 1:
+        return None
+    hit = _cache.get(_identity(values))
+    if hit is None or hit[0]() is None:
+        return None
+    return hit[1], hit[2]
+
+
 def kept(values: np.ndarray, name: str, compute: Callable[[np.ndarray], Any]) -> Any:
     """compute(values), worked out once per frozen column like its codes: a small fact about
     its values (whether any is missing) that every rule reading the column would redo."""

@@ -619,7 +619,7 @@ def op_dy(ctx: OperationContext, params: dict) -> pd.Series:
     date_codes, dates = factorize(frame[target])
     pairs, first = combine_with_first([subject_codes, date_codes], len(frame))
     start = _complete_dates(pd.Series(subjects, dtype=object).map(reference))
-    end = _complete_dates(pd.Series(dates, dtype=dates.dtype))
+    end = _complete_dates_of(pd.Series(dates, dtype=dates.dtype))  # already distinct
     days = (end.iloc[date_codes[first]].reset_index(drop=True) -
             start.iloc[subject_codes[first]].reset_index(drop=True)).dt.days
     per_pair = days.where(days < 0, days + 1).astype("float64").to_numpy()

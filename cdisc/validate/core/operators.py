@@ -34,7 +34,7 @@ from dateutil.parser import isoparse
 from cdisc.validate.core import Check
 from cdisc.validate.core.codes import factorize as column_factorize
 from cdisc.validate.core.codes import (
-    combine, combine_with_first, first_rows, is_shared, kept, object_ids)
+    combine, combine_with_first, first_rows, is_shared, kept, known_codes, object_ids)
 
 __all__ = ["OPERATORS", "OperatorError", "comparand", "run"]
 
@@ -97,7 +97,9 @@ def _objects(values: Any, n: int | None = None) -> np.ndarray:
 
 
 def _any_missing(values: np.ndarray) -> bool:
-    return bool(pd.isna(values).any())
+    # a column whose codes are kept: a missing value is one of its few distinct values
+    known = known_codes(values)
+    return bool(pd.isna(known[1] if known is not None else values).any())
 
 
 def _fill(items: list, dtype: Any = object) -> np.ndarray:
@@ -159,6 +161,8 @@ def _blank_cells(values: np.ndarray) -> np.ndarray:
         return out
     # an empty text is "" (above); an empty collection or dict is found among the few cells
     # that hold one
+    if not _any_holder(values):
+        return out
     holders = np.fromiter((isinstance(v, _HOLDERS) for v in values), dtype=bool,
                           count=len(values))
     if holders.any():
@@ -166,6 +170,12 @@ def _blank_cells(values: np.ndarray) -> np.ndarray:
         out[rows] |= np.fromiter((len(values[i]) == 0 for i in rows), dtype=bool,
                                  count=len(rows))
     return out
+
+
+def _any_holder(values: np.ndarray) -> bool:
+    """Whether any cell is a collection or dict, judged on the distinct types of the cells
+    (a set of type() per cell is far cheaper than isinstance per cell in a generator)."""
+    return any(issubclass(t, _HOLDERS) for t in set(map(type, values)))
 
 
 def _blank_of(values: pd.Series) -> np.ndarray:
@@ -698,7 +708,9 @@ def _per_text(values: np.ndarray, test: Callable[[str], bool]) -> np.ndarray:
         return _fill([judged(v) for v in values], bool)
     uniques = np.asarray(uniques, dtype=object)
     if pd.api.types.infer_dtype(uniques, skipna=True) != "string":
-        return _fill([judged(v) for v in uniques], bool)[codes]
+        # texts go straight to the test; other values are read as text first
+        return np.fromiter((bool(test(v)) if type(v) is str else judged(v) for v in uniques),
+                           dtype=bool, count=len(uniques))[codes]
     # text and missing values only: the test mapped over the texts
     present = ~np.asarray(pd.isna(uniques), dtype=bool)
     out = np.zeros(len(uniques), dtype=bool)
