@@ -117,7 +117,55 @@ def parse_raw_dates(values: pd.Series, year_range: tuple[int, int] = (1900, 2100
     return on_distinct(_parse_text_dates, values, year_range)
 
 
+# The common forms, parsed directly when valid (ASCII digits only: the slow path's \d also
+# takes other scripts' digits): ISO 8601 text parses to itself (not with a space before the
+# time), DD-MON-YYYY to YYYY-MM-DD
+_VALID_ISO_FORM = (r"[0-9]{4}(?:-(?:0[1-9]|1[0-2])(?:-(?:0[1-9]|[12][0-9]|3[01])"
+                   r"(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9])?)?)?)?")
+_DMY_FORM = r"(?P<d>0[1-9]|[12][0-9]|3[01])-" + _MON + r"-(?P<y>[0-9]{4})"
+_MONTH_TEXT = {name: f"{number:02d}" for name, number in MONTHS.items()}
+
+
 def _parse_text_dates(values: pd.Series, year_range: tuple[int, int]) -> DateParse:
+    """_parse_all_dates, with values in a common form taken directly (_common_dates)."""
+    text = _as_text(values)
+    iso = _common_dates(text, year_range)
+    fast = pd.notna(iso)
+    if not fast.any():
+        return _parse_all_dates(values, year_range)
+    error = np.full(len(text), "", dtype=object)
+    reliable = np.full(len(text), "", dtype=object)
+    slow = ~fast
+    if slow.any():
+        rest = _parse_all_dates(values[slow], year_range)
+        iso[slow] = rest.iso.to_numpy()
+        error[slow] = rest.error.to_numpy()
+        reliable[slow] = rest.reliable.to_numpy()
+    return DateParse(*(pd.Series(a, index=text.index, dtype=object)
+                       for a in (iso, error, reliable)))
+
+
+def _common_dates(text: pd.Series, year_range: tuple[int, int]) -> np.ndarray:
+    """Per value (object array): the ISO 8601 of upper-cased text that is a valid date in a
+    common form (a day that exists, a year in range); None for any other text."""
+    iso = np.where(text.str.fullmatch(_VALID_ISO_FORM).to_numpy(dtype=bool),
+                   text.to_numpy(dtype=object), None)
+    dmy = text.str.extract(f"^{_DMY_FORM}$")
+    hit = dmy["y"].notna().to_numpy()
+    iso[hit] = (dmy["y"] + "-" + dmy["mon"].map(_MONTH_TEXT) + "-" + dmy["d"]).to_numpy()[hit]
+    known = pd.notna(iso)
+    found = pd.Series(iso[known], dtype=object)
+    if not len(found):
+        return iso
+    y = found.str[:4].astype(int)
+    m = pd.to_numeric(found.str[5:7], errors="coerce")
+    d = pd.to_numeric(found.str[8:10], errors="coerce")
+    ok = (y >= year_range[0]) & (y <= year_range[1]) & (d.isna() | (d <= _days_in_month(y, m)))
+    iso[known] = found.where(ok, None).to_numpy()
+    return iso
+
+
+def _parse_all_dates(values: pd.Series, year_range: tuple[int, int]) -> DateParse:
     text = _as_text(values)
     y = pd.Series(np.nan, index=text.index)
     m = pd.Series(np.nan, index=text.index)
@@ -278,6 +326,20 @@ class _Bounds:
 def _iso_bounds(dtc: pd.Series) -> _Bounds:
     text = text_column(dtc)
     day = _iso_to_date(text)
+    partial = day.isna().to_numpy()
+    if partial.all():
+        return _partial_bounds(text, day)
+    # complete dates are their own bounds: only the others are read as a month or a year
+    lo, hi = day.copy(), day.copy()
+    if partial.any():
+        rest = _partial_bounds(text[partial], day[partial])
+        lo.iloc[np.flatnonzero(partial)] = rest.lo.to_numpy()
+        hi.iloc[np.flatnonzero(partial)] = rest.hi.to_numpy()
+    return _Bounds(lo, hi)
+
+
+def _partial_bounds(text: pd.Series, day: pd.Series) -> _Bounds:
+    """_iso_bounds of ISO text, given its complete dates (day)."""
     month = pd.to_datetime(text.str[:7].where(text.str.fullmatch(r"\d{4}-\d{2}")), format="%Y-%m",
                            errors="coerce")
     year = pd.to_datetime(text.str[:4].where(text.str.fullmatch(r"\d{4}(?:---\d{2})?")),
@@ -289,7 +351,12 @@ def _iso_bounds(dtc: pd.Series) -> _Bounds:
 
 def study_day(dtc: pd.Series, ref_dtc: pd.Series) -> pd.Series:
     """SDTM --DY: date - ref + 1 on or after the reference, date - ref before; no day 0."""
-    diff = (iso_to_date(dtc) - iso_to_date(ref_dtc.reindex(dtc.index))).dt.days.astype("float64")
+    return study_day_of(iso_to_date(dtc), iso_to_date(ref_dtc.reindex(dtc.index)))
+
+
+def study_day_of(day: pd.Series, reference: pd.Series) -> pd.Series:
+    """study_day of datetime64 days (NaT: no study day)."""
+    diff = (day - reference).dt.days.astype("float64")
     return diff.where(diff < 0, diff + 1)
 
 

@@ -21,6 +21,13 @@ def is_text(values: pd.Series) -> bool:
     return values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string"
 
 
+def is_str_column(values: pd.Series) -> bool:
+    """Str only (pandas' str dtype, or an object column of str): values equal when their text
+    is, so a computation from the text may run once per distinct value. Not so for other
+    objects: factorizing equates 1 and 1.0, 0.0 and -0.0."""
+    return isinstance(values.dtype, pd.StringDtype) or is_text(values)
+
+
 def text_column(values: pd.Series) -> pd.Series:
     """Values as str objects (object dtype), "" for missing. Columns of text with gaps, the
     common case, only have their gaps filled; anything else is converted per distinct value."""

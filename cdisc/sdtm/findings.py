@@ -6,14 +6,14 @@ LBORRES, LBORRESU...), so the mapping lists those first.
 from __future__ import annotations
 
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from cdisc.distinct import factorize_objects, on_distinct, on_distinct_rows
-from cdisc.text import stripped_text, text_column
+from cdisc.text import is_str_column, stripped_text, text_column
 from cdisc.sdtm.context import Context, Result, reasons
 from cdisc.specs import load_ctcae_grades, load_unit_conversions
 
@@ -71,11 +71,9 @@ def round_significant(values: pd.Series, digits: pd.Series) -> tuple[pd.Series, 
                       index=values.index))
 
 
-def _conversion(ctx: Context, spec: dict) -> tuple[pd.Series, pd.Series, pd.Series]:
+def _conversion(test: pd.Series, unit: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """(factor, standard unit, unknown-conversion mask) for each record."""
     table = load_unit_conversions()
-    test = ctx.variable(spec.get("test", "LBTESTCD"))
-    unit = ctx.variable(spec.get("unit", "LBORRESU"))
     # look up each distinct (test, unit) pair once
     test_codes, tests = factorize_objects(test.astype(object).fillna("").to_numpy())
     unit_codes, units = factorize_objects(unit.astype(object).fillna("").to_numpy())
@@ -107,16 +105,16 @@ def _parse_results(values: pd.Series) -> pd.DataFrame:
                          "bad": bad})
 
 
-def _below_limit(ctx: Context, spec: dict, raw: pd.Series, value: pd.Series,
+def _below_limit(spec: dict, raw: pd.Series, limit_text: pd.Series | None, value: pd.Series,
                  operator: pd.Series, bad: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     """Results reported as words meaning 'below the limit of quantitation' (e.g. BLQ) become
-    '<LLOQ', with the limit read from a raw column."""
+    '<LLOQ', with the limit read from a raw column (limit_text)."""
     below = spec.get("below_limit")
     if not below:
         return value, operator, bad
     words = {str(w).strip().casefold() for w in below["values"]}
     hit = raw.astype(str).str.strip().str.casefold().isin(words)
-    limit = pd.to_numeric(ctx.column(below["limit"]).astype(str).str.strip(), errors="coerce")
+    limit = pd.to_numeric(limit_text.astype(str).str.strip(), errors="coerce")
     value = value.mask(hit, limit)
     operator = operator.mask(hit & limit.notna(), "<")
     bad = bad & ~(hit & limit.notna())
@@ -157,9 +155,27 @@ def _standard(ctx: Context, spec: dict) -> Standard:
 
 
 def _compute_standard(ctx: Context, spec: dict) -> Standard:
-    raw = ctx.variable(spec.get("value", "LBORRES"))
-    value, operator, bad = _below_limit(ctx, spec, raw, *_parse(raw))
-    factor, std_unit, unknown = _conversion(ctx, spec)
+    """_standard_of once per distinct record of its inputs (a lab domain repeats each result,
+    test and unit); only for str columns (is_str_column)."""
+    names = {"value": spec.get("value", "LBORRES"), "test": spec.get("test", "LBTESTCD"),
+             "unit": spec.get("unit", "LBORRESU")}
+    inputs = {key: ctx.variable(name) for key, name in names.items()}
+    if spec.get("below_limit"):
+        inputs["limit"] = ctx.column(spec["below_limit"]["limit"])
+    frame = pd.DataFrame(inputs, copy=False)
+    if not all(is_str_column(frame[c]) for c in frame.columns):
+        return _standard_of(frame, spec)
+    std = on_distinct_rows(_standard_of, frame, spec)
+    # spreading infers pandas' str dtype for text: object, as the plain computation gives
+    return replace(std, **{name: getattr(std, name).astype(object)
+                           for name in ("operator", "unit", "errors", "collected")})
+
+
+def _standard_of(inputs: pd.DataFrame, spec: dict) -> Standard:
+    """The Standard of each record from its value, test, unit (and below-limit limit) columns."""
+    raw = inputs["value"]
+    value, operator, bad = _below_limit(spec, raw, inputs.get("limit"), *_parse(raw))
+    factor, std_unit, unknown = _conversion(inputs["test"], inputs["unit"])
     collected = stripped_text(raw)
     digits = on_distinct(significant_digits, collected)
     rounded, decimals = round_significant(value * factor, digits)
@@ -353,7 +369,7 @@ GRADE_TEXT = {g: str(g) for g in range(6)}  # one shared str object per grade
 def apply_decode(ctx: Context, params: Any) -> Result:
     """Name of a coded value: the term with the same NCI code in the paired codelist (e.g.
     LBTESTCD -> LBTEST), else the study CT map entry for the code (sponsor-defined tests)."""
-    codes = ctx.variable(params["variable"]).astype(str)
+    values = ctx.variable(params["variable"])
     lookup = ctx.lookup(params["codelist"])
     # `from`: the codelist of the codes, for pairing by NCI code; without it, the list alone
     source = ctx.lookup(params["from"]) if "from" in params else None
@@ -361,12 +377,20 @@ def apply_decode(ctx: Context, params: Any) -> Result:
     if lookup.codelist is not None and source is not None and source.codelist is not None:
         names = {t.code: v for v, t in lookup.codelist.terms.items()}
         by_code = {v: names[t.code] for v, t in source.codelist.terms.items() if t.code in names}
+    # once per distinct code when the codes are str (is_str_column)
+    decoded = on_distinct(_decoded, values, by_code, lookup) if is_str_column(values) \
+        else _decoded(values, by_code, lookup)
+    errors = reasons(decoded.isna(), f"no {params['codelist']} name for this code")
+    return Result(decoded.fillna("").astype(object), errors)
+
+
+def _decoded(values: pd.Series, by_code: dict[str, str], lookup: Any) -> pd.Series:
+    """apply_decode's name of each code: NaN where a code has none, "" for no code."""
+    codes = values.astype(str)
     decoded = codes.map(by_code).astype(object)  # object even when no code decodes (all NaN)
     mapped, unmapped = lookup.map(codes.where(decoded.isna(), ""))
     decoded = decoded.fillna(mapped.where(mapped != "", np.nan))
-    missing = decoded.isna() & (codes != "")
-    errors = reasons(missing, f"no {params['codelist']} name for this code")
-    return Result(decoded.fillna("").astype(object), errors)
+    return decoded.mask(decoded.isna() & (codes == ""), "")
 
 
 # --- define.xml method text of each algorithm, from its parameters -----------------------------
