@@ -93,8 +93,10 @@ def flow_nesting_depth(text: str, limit: int) -> tuple[int, int]:
             node_start = False
         elif ch == "," and depth > 0:
             node_start = True
-        elif ch in "-?:" and (nxt in _BLANK or (depth > 0 and ch == ":")):
-            node_start = True
+        elif ch == ":" and (nxt in _BLANK or depth > 0):
+            node_start = True  # a value follows
+        elif ch in "-?" and nxt in _BLANK and node_start:
+            node_start = True  # an entry or a key follows; inside a plain scalar, "- " is text
         else:
             node_start = False
         i += 1

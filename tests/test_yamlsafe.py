@@ -48,6 +48,8 @@ def test_block_style_has_no_flow_nesting_beyond_empty_collections(doc: object) -
     ("a: [[1]]\n", 2, (0, 0)),
     ("a: [[1]]\n", 1, (2, 1)),
     ("a: b[1][2][3]\n", 0, (0, 0)),            # brackets inside a block plain scalar
+    ("k:\n- - :- [\n- []\n", 1, (0, 0)),      # "- " inside a plain scalar starts nothing
+    ("k:\n- a - [1]\n", 0, (0, 0)),
     ("a: '[[['\nb: \"[[\\\"[\"\n", 0, (0, 0)),  # inside quoted scalars
     ("# [[[\na: 1 # {{{\n", 0, (0, 0)),         # inside comments
     ("a: |\n  [[[\n  {{{\nb: [x]\n", 0, (1, 4)),  # a literal block is skipped; b is line 4
