@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc.column_codes import first_rows, object_addresses
+
 # below this many rows factorising is cheaper than looking the column up
 CACHED_FROM_ROWS = 4_096
 # object columns at least this long are first grouped by cell identity
@@ -192,26 +194,6 @@ def clear() -> None:
     _facts.clear()
 
 
-def first_rows(codes: np.ndarray) -> np.ndarray:
-    """The first row of each code, for codes numbered in order of first appearance (what
-    pd.factorize returns): a row starts a code when its code exceeds every code before it."""
-    if len(codes) == 0:
-        return np.zeros(0, dtype=np.int64)
-    running = np.maximum.accumulate(codes)
-    starts = np.empty(len(codes), dtype=bool)
-    starts[0] = True
-    np.greater(running[1:], running[:-1], out=starts[1:])
-    return np.flatnonzero(starts)
-
-
-class _Pointers:
-    """The memory of an object array read as integers: the addresses of its cells."""
-
-    def __init__(self, cells: np.ndarray):
-        self.__array_interface__ = {"shape": cells.shape, "typestr": np.dtype(np.intp).str,
-                                    "data": (cells.ctypes.data, True), "version": 3}
-
-
 def object_ids(cells: np.ndarray) -> np.ndarray:
     """id() of every cell: cells that are one broadcast object (an operation's list result)
     group together without hashing their contents."""
@@ -219,9 +201,8 @@ def object_ids(cells: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     if sys.implementation.name == "cpython" and cells.dtype == object:
         # an object array holds pointers, and CPython's id() is that pointer: read them all
-        # at once instead of calling id() per cell (a copy: the cells' array may go away)
-        cells = np.ascontiguousarray(cells)
-        return np.array(_Pointers(cells), dtype=np.int64, copy=True)
+        # at once instead of calling id() per cell (the view keeps the cells alive)
+        return object_addresses(cells)
     return np.fromiter(map(id, cells), dtype=np.int64, count=len(cells))
 
 
