@@ -112,11 +112,19 @@ def _per_value(values: np.ndarray, func: Callable[[Any], Any], dtype: Any = obje
     """func(value) for every row, computed once per distinct value (rows repeat values)."""
     if len(values) == 0:
         return np.empty(0, dtype=dtype)
-    try:
-        codes, uniques = column_factorize(values)
-    except TypeError:  # unhashable cells (lists): no sharing possible
+    found = _codes_or_none(values)
+    if found is None:  # unhashable cells (lists): no sharing possible
         return _fill([func(v) for v in values], dtype)
+    codes, uniques = found
     return _fill([func(v) for v in uniques], dtype)[codes]
+
+
+def _codes_or_none(values: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """column_factorize(values), or None when a cell is unhashable (a list)."""
+    try:
+        return column_factorize(values)
+    except TypeError:
+        return None
 
 
 def _is_blank(value: Any) -> bool:
@@ -700,17 +708,13 @@ def _per_text(values: np.ndarray, test: Callable[[str], bool]) -> np.ndarray:
     def judged(value: Any) -> bool:
         text = value if isinstance(value, str) else _text_of(value)
         return isinstance(text, str) and bool(test(text))
-    if len(values) == 0:
-        return np.zeros(0, dtype=bool)
-    try:
-        codes, uniques = column_factorize(values)
-    except TypeError:  # unhashable cells (lists): no sharing possible
+    found = _codes_or_none(values) if len(values) else None
+    if found is None:  # no rows, or unhashable cells (lists): no sharing possible
         return _fill([judged(v) for v in values], bool)
+    codes, uniques = found
     uniques = np.asarray(uniques, dtype=object)
     if pd.api.types.infer_dtype(uniques, skipna=True) != "string":
-        # texts go straight to the test; other values are read as text first
-        return np.fromiter((bool(test(v)) if type(v) is str else judged(v) for v in uniques),
-                           dtype=bool, count=len(uniques))[codes]
+        return _fill([judged(v) for v in uniques], bool)[codes]
     # text and missing values only: the test mapped over the texts
     present = ~np.asarray(pd.isna(uniques), dtype=bool)
     out = np.zeros(len(uniques), dtype=bool)
